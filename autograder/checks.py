@@ -1,0 +1,371 @@
+"""How checks are written and run.
+
+An assignment's checks live in ``autograder/suites/sNN_<name>/``:
+
+- ``__init__.py`` creates ``suite = Suite("NN_name")``;
+- ``checks.py`` holds the visible checks (shipped to students, run by the self-check);
+- ``hidden.py`` adds hidden cases and hidden-only checks (never shipped to students);
+- ``mistakes.py`` holds realistic wrong implementations, each with the hint that names it
+  (instructor-only: used to record what each mistake returns, and by the test suite as submissions);
+- ``goldens/visible.json`` and ``goldens/hidden.json``: reference values recorded from the solution
+  notebook by ``autograder goldens`` (never typed by hand).
+
+A check is a function ``fn(ctx, **case)`` run once per case; each case is worth an equal share of
+the check's points. Inside, it calls the student's code through ``ctx`` and states expectations::
+
+    @suite.check("split_data", points=2, title="x and y stay paired", cases=[{"n": 40, "seed": 3}])
+    def pairing(ctx, n, seed):
+        x, y = make_data(ctx.gen(seed), n)
+        out = ctx.call("split_data", x, y, seed=seed)
+        ctx.expect(..., "rows of x no longer match their labels", hint="use one permutation for both")
+        ctx.expect_reference(out, "the split")
+
+``expect_reference`` compares with the value the solution produced at the same point (recorded in
+the goldens) and, when it differs, with what each known mistake produced there, so the feedback can
+say which mistake the answer matches.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from autograder import compare, wire
+from autograder.results import CaseResult, CheckResult
+from autograder.student import LocalStudent, Student, StudentCallError
+
+
+class CheckFailed(Exception):
+    """Raised inside a check when an expectation fails."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class GoldenMissing(RuntimeError):
+    """No recorded reference value for an expectation: run ``autograder goldens``."""
+
+
+@dataclass
+class Mistake:
+    """A realistic wrong implementation of ``function``, and the hint that names it.
+
+    ``targets`` are the names of the checks that must fail for this mistake (the test suite
+    grades the mistake as a submission and asserts it).
+    """
+
+    function: str
+    name: str
+    hint: str
+    impl: Callable
+    targets: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Check:
+    name: str
+    group: str
+    title: str
+    points: float
+    hidden: bool
+    run: Callable
+    cases: list[dict]
+    hint: str = ""
+
+    def case_key(self, case: dict) -> str:
+        return json.dumps(case, sort_keys=True, default=str)
+
+
+class Suite:
+    """All checks, hidden checks and known mistakes of one assignment."""
+
+    def __init__(self, assignment: str, title: str = ""):
+        self.assignment = assignment
+        self.title = title or assignment
+        self.checks: list[Check] = []
+        self.mistakes: list[Mistake] = []
+
+    # -- registration ---------------------------------------------------------------------------
+    def _add(self, check: Check) -> Check:
+        if any(c.name == check.name for c in self.checks):
+            raise ValueError(f"duplicate check name {check.name}")
+        if not check.cases:
+            raise ValueError(f"check {check.name} has no cases")
+        self.checks.append(check)
+        return check
+
+    def check(self, group: str, *, points: float, title: str, cases: list[dict] | None = None,
+              hint: str = "", name: str | None = None):
+        """Decorator: register a visible check of ``group`` (usually the stub's name)."""
+
+        def deco(fn: Callable) -> Callable:
+            check = Check(name or f"{group}.{fn.__name__}", group, title, float(points), False, fn,
+                          list(cases or [{}]), hint)
+            fn.check = self._add(check)  # type: ignore[attr-defined]
+            return fn
+
+        return deco
+
+    def hidden_check(self, group: str, *, points: float, title: str, cases: list[dict] | None = None,
+                     hint: str = "", name: str | None = None):
+        """Decorator: register a check that runs only at grading."""
+
+        def deco(fn: Callable) -> Callable:
+            check = Check(name or f"{group}.{fn.__name__}", group, title, float(points), True, fn,
+                          list(cases or [{}]), hint)
+            fn.check = self._add(check)  # type: ignore[attr-defined]
+            return fn
+
+        return deco
+
+    def hidden(self, visible_fn: Callable, *, points: float, cases: list[dict], name: str | None = None,
+               title: str | None = None, hint: str | None = None) -> Check:
+        """Register hidden cases (other shapes and seeds) for a visible check's logic."""
+        base: Check = visible_fn.check  # type: ignore[attr-defined]
+        for case in cases:
+            if case in base.cases:
+                raise ValueError(f"hidden case {case} of {base.name} repeats a visible case")
+        return self._add(Check(name or f"{base.name}.hidden", base.group, title or base.title, float(points),
+                               True, base.run, list(cases), base.hint if hint is None else hint))
+
+    def mistake(self, function: str, *, name: str, hint: str, targets: tuple[str, ...] | list[str] = (),
+                **extra: Any):
+        """Decorator: register a wrong implementation of ``function`` (instructor-only module)."""
+
+        def deco(impl: Callable) -> Callable:
+            self.mistakes.append(Mistake(function, name, hint, impl, tuple(targets), extra))
+            return impl
+
+        return deco
+
+    # -- queries ----------------------------------------------------------------------------------
+    def groups(self) -> list[str]:
+        seen: list[str] = []
+        for c in self.checks:
+            if c.group not in seen:
+                seen.append(c.group)
+        return seen
+
+    def select(self, group: str | None = None, hidden: bool | None = None) -> list[Check]:
+        return [c for c in self.checks if (group is None or c.group == group)
+                and (hidden is None or c.hidden == hidden)]
+
+    def points(self, group: str | None = None, hidden: bool | None = None) -> float:
+        return sum(c.points for c in self.select(group, hidden))
+
+    def mistakes_for(self, group: str) -> list[Mistake]:
+        return [m for m in self.mistakes if m.function == group]
+
+
+def describe_call(target: str, args: tuple, kwargs: dict) -> str:
+    parts = [compare.describe_value(a) if not isinstance(a, wire.Make) else a.factory.split(":")[-1] + "(...)"
+             for a in args]
+    parts += [f"{k}={compare.describe_value(v)}" for k, v in kwargs.items()]
+    return f"{target}({', '.join(parts)})"
+
+
+class Context:
+    """What a check sees: the student proxy, seeded generators, and expectations.
+
+    Modes: grading (``goldens`` holds the reference values of this case), recording the reference
+    (``recording`` is a list that receives every expected value) or recording a mistake.
+    """
+
+    def __init__(self, student: Student, check: Check, goldens: list | None = None,
+                 recording: list | None = None):
+        self.student = student
+        self.check = check
+        self.hidden = check.hidden
+        self.goldens = goldens
+        self.recording = recording
+        self._expects = 0
+        self.last_call = ""
+
+    # -- inputs -----------------------------------------------------------------------------------
+    @staticmethod
+    def gen(seed: int):
+        """A fresh ``torch.Generator`` seeded with ``seed`` (inputs are built in the grader)."""
+        import torch
+
+        g = torch.Generator().manual_seed(int(seed))
+        return g
+
+    @staticmethod
+    def make(factory: str, *args: Any, **kwargs: Any) -> wire.Make:
+        """An object the student's process builds from ``autograder.fixtures`` (e.g. a model)."""
+        return wire.Make(factory, *args, **kwargs)
+
+    # -- reaching the student -----------------------------------------------------------------------
+    def call(self, function: str, *args: Any, global_seed: int = 0, **kwargs: Any) -> Any:
+        """Call the student's ``function``; torch/numpy/random are seeded with ``global_seed`` first."""
+        self.last_call = describe_call(function, args, kwargs)
+        _seed_grader(global_seed)
+        return self.student.call(function, *args, global_seed=global_seed, **kwargs)
+
+    def call_with_args(self, function: str, *args: Any, global_seed: int = 0, **kwargs: Any):
+        """Call ``function`` and also get its positional arguments back as they are afterwards
+        (``(result, [arg0, ...])``), to catch in-place modification of inputs."""
+        self.last_call = describe_call(function, args, kwargs)
+        _seed_grader(global_seed)
+        return self.student.call_with_args(function, *args, global_seed=global_seed, **kwargs)
+
+    def method(self, ref: wire.Ref, name: str, *args: Any, global_seed: int = 0, **kwargs: Any) -> Any:
+        """Call ``ref.name(...)`` on a student object (globals seeded with ``global_seed``)."""
+        self.last_call = describe_call(f"{ref.type}.{name}", args, kwargs)
+        _seed_grader(global_seed)
+        return self.student.method(ref, name, *args, global_seed=global_seed, **kwargs)
+
+    def attr(self, ref: wire.Ref, name: str) -> Any:
+        return self.student.attr(ref, name)
+
+    def describe(self, ref: wire.Ref) -> dict:
+        return self.student.describe(ref)
+
+    # -- expectations -------------------------------------------------------------------------------
+    def _called(self) -> str:
+        return "" if self.hidden or not self.last_call else f" (called {self.last_call})"
+
+    def fail(self, message: str, hint: str | None = None):
+        raise CheckFailed(message + self._called(), hint)
+
+    def expect(self, condition: Any, message: str, hint: str | None = None) -> None:
+        """Fail with ``message`` (and ``hint``) unless ``condition`` holds."""
+        if not bool(condition):
+            self.fail(message, hint)
+
+    def expect_equal(self, actual: Any, expected: Any, what: str, tier: str = "exact",
+                     hint: str | None = None) -> None:
+        """Compare with a value the grader computed itself (e.g. with torch's own modules)."""
+        diff = compare.difference(expected, actual, tier, reveal=not self.hidden)
+        if diff:
+            self.fail(f"{what}: {diff}", hint)
+
+    def expect_reference(self, actual: Any, what: str, tier: str = "op", hint: str | None = None) -> None:
+        """Compare with the solution's value at this point; name the mistake it matches, if any."""
+        index = self._expects
+        self._expects += 1
+        if self.recording is not None:
+            self.recording.append(wire.encode(actual))
+            return
+        if self.goldens is None or index >= len(self.goldens):
+            raise GoldenMissing(f"no reference value for {self.check.name} expectation {index}")
+        golden = self.goldens[index]
+        expected = wire.decode(golden["ref"])
+        diff = compare.difference(expected, actual, tier, reveal=not self.hidden)
+        if not diff:
+            return
+        matched = [hint_text for hint_text, value in golden.get("mistakes", {}).values()
+                   if compare.difference(wire.decode(value), actual, tier) is None]
+        if matched:
+            hint = "this matches a known mistake: " + matched[0]
+        self.fail(f"{what}: {diff}", hint)
+
+
+def _seed_grader(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def _case_label(check: Check, case: dict, index: int) -> str:
+    if check.hidden:
+        return f"hidden case {index + 1}"
+    return ", ".join(f"{k}={v}" for k, v in case.items()) or "default case"
+
+
+def run_check(check: Check, student: Student, goldens: dict | None) -> CheckResult:
+    """Run every case of ``check`` against ``student``; never raises for student behaviour.
+
+    ``goldens`` maps case keys to the recorded expectation list of this check.
+    """
+    from autograder.sandbox.process import StudentDied
+
+    cases: list[CaseResult] = []
+    status = None
+    feedback_lines: list[str] = []
+    for i, case in enumerate(check.cases):
+        label = _case_label(check, case, i)
+        ctx = Context(student, check, goldens=(goldens or {}).get(check.case_key(case)))
+        try:
+            check.run(ctx, **case)
+            cases.append(CaseResult(label, True))
+        except CheckFailed as exc:
+            msg = exc.message + (f"\n    Hint: {exc.hint or check.hint}" if (exc.hint or check.hint) else "")
+            cases.append(CaseResult(label, False, msg))
+        except StudentCallError as exc:
+            if exc.kind == "missing":
+                status = "missing"
+                feedback_lines = [f"`{exc.target}` is not defined: run the cell that defines it, and keep "
+                                  f"its name and signature as given."]
+                break
+            if exc.kind == "not_implemented":
+                status = "not_implemented"
+                feedback_lines = [f"`{exc.target}` is not implemented yet (it raises NotImplementedError)."]
+                break
+            where = "" if check.hidden else f" when called as {ctx.last_call}"
+            msg = f"`{exc.target}` raised {exc.type}{where}: {exc.message}"
+            if exc.traceback and not check.hidden:
+                msg += "\n" + _indent(exc.traceback.rstrip())
+            cases.append(CaseResult(label, False, msg))
+        except StudentDied as exc:
+            status = "died"
+            feedback_lines = [f"the student process {exc}; this check could not run."]
+            break
+        except GoldenMissing as exc:
+            status = "error"
+            feedback_lines = [f"grader setup error: {exc} (run `autograder goldens`)."]
+            break
+        except Exception as exc:  # noqa: BLE001 - the student's result had an unexpected form
+            cases.append(CaseResult(label, False, f"the result does not have the expected form "
+                                                  f"({type(exc).__name__}: {exc}){ctx._called()}"))
+    if status is None:
+        passed = sum(c.passed for c in cases)
+        score = round(check.points * passed / len(check.cases), 4)
+        status = "passed" if passed == len(check.cases) else ("partial" if passed else "failed")
+        seen: set[str] = set()
+        for c in cases:
+            if not c.passed and c.message not in seen:
+                seen.add(c.message)
+                feedback_lines.append(f"[{c.label}] {c.message}")
+    else:
+        score = 0.0
+    return CheckResult(check.name, check.group, check.title, check.points, score, status, check.hidden,
+                       "\n".join(feedback_lines), cases)
+
+
+def _indent(text: str, prefix: str = "    | ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def record_check(check: Check, student: Student, mistakes: list[Mistake]) -> dict:
+    """Record the reference values (and each mistake's values) of every case of ``check``.
+
+    Returns ``{case_key: [{"ref": value, "mistakes": {name: [hint, value]}}, ...]}``.
+    """
+    out: dict = {}
+    for case in check.cases:
+        ref_values: list = []
+        ctx = Context(student, check, recording=ref_values)
+        check.run(ctx, **case)  # the solution must pass its own checks; errors propagate
+        entries = [{"ref": v, "mistakes": {}} for v in ref_values]
+        for m in mistakes:
+            values: list = []
+            mctx = Context(LocalStudent({m.function: m.impl, **m.extra.get("namespace", {})}), check,
+                           recording=values)
+            try:
+                check.run(mctx, **case)
+            except Exception:  # noqa: BLE001 - a mistake may break later steps; keep what it reached
+                pass
+            for i, v in enumerate(values[: len(entries)]):
+                if v != entries[i]["ref"]:
+                    entries[i]["mistakes"][m.name] = [m.hint, v]
+        out[check.case_key(case)] = entries
+    return out

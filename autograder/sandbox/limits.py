@@ -1,0 +1,108 @@
+"""Limits for the student process: memory, file size, environment, user.
+
+Measured with torch 2.14.1 (see DESIGN.md §1): ``RLIMIT_AS`` below ~4 GiB breaks ``import torch``,
+while ``RLIMIT_DATA`` of 1 GiB imports it and turns an over-large allocation into a clean
+``RuntimeError``/``MemoryError``. We cap ``RLIMIT_DATA``.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import resource
+from dataclasses import dataclass
+
+SAFE_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "TZ", "VIRTUAL_ENV")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one student process.
+
+    - cell_timeout: seconds one cell may run before it is interrupted.
+    - notebook_timeout: seconds all cells together may run.
+    - call_timeout: seconds one call from a check may run.
+    - memory_mb: ``RLIMIT_DATA`` in MiB.
+    - output_mb: largest file (or captured output) the process may write, in MiB.
+    """
+
+    cell_timeout: float = 60.0
+    notebook_timeout: float = 300.0
+    call_timeout: float = 30.0
+    memory_mb: int = 3072
+    output_mb: int = 64
+
+
+def unprivileged_user() -> tuple[int, int] | None:
+    """The (uid, gid) student code runs as when the grader is root, else None."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("regnorm-student", "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+            return entry.pw_uid, entry.pw_gid
+        except KeyError:
+            continue
+    return 65534, 65534
+
+
+_USABLE: dict[tuple[int, int], str | None] = {}
+
+
+def drop_problem(user: tuple[int, int], package_root: str) -> str | None:
+    """Why ``user`` cannot run the worker (None if it can). Probed once per process."""
+    if user not in _USABLE:
+        import subprocess
+        import sys
+
+        def demote() -> None:
+            os.setgroups([])
+            os.setgid(user[1])
+            os.setuid(user[0])
+
+        try:
+            proc = subprocess.run([sys.executable, "-c", "import autograder.sandbox.worker"], cwd="/",
+                                  env={"PYTHONPATH": package_root, "PATH": os.environ.get("PATH", "")},
+                                  preexec_fn=demote, capture_output=True, timeout=30)
+            _USABLE[user] = None if proc.returncode == 0 else (
+                proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["exit status " + str(proc.returncode)])[-1]
+        except OSError as exc:
+            _USABLE[user] = f"{sys.executable}: {exc.strerror}"
+    return _USABLE[user]
+
+
+def student_env(workdir: str, package_root: str) -> dict:
+    """A minimal environment: no grader secrets, one thread, a private HOME."""
+    env = {k: os.environ[k] for k in SAFE_ENV_KEYS if k in os.environ}
+    env.update({
+        "HOME": workdir,
+        "TMPDIR": workdir,
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": os.path.join(workdir, ".mpl"),
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": package_root,
+        "REGNORM_GRADING": "1",
+        "CUDA_VISIBLE_DEVICES": "",
+    })
+    return env
+
+
+def make_preexec(limits: Limits, user: tuple[int, int] | None):
+    """Return the function run in the child between fork and exec."""
+    data_bytes = limits.memory_mb * 1024 * 1024
+    fsize = limits.output_mb * 1024 * 1024
+
+    def preexec() -> None:
+        resource.setrlimit(resource.RLIMIT_DATA, (data_bytes, data_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if user is not None:
+            uid, gid = user
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+
+    return preexec

@@ -1,0 +1,193 @@
+"""The grader's handle on one student process (spawn, run cells, call, time out, kill)."""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from autograder import wire
+from autograder.sandbox.limits import Limits, drop_problem, make_preexec, student_env, unprivileged_user
+
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+INTERRUPT_GRACE = 3.0
+START_TIMEOUT = 120.0
+
+
+class StudentDied(RuntimeError):
+    """The student process exited, was killed, or stopped speaking the protocol."""
+
+
+class StudentTimeout(StudentDied):
+    """The student process did not answer in time and was stopped."""
+
+
+class StudentProcess:
+    """One untrusted process running one submission.
+
+    Use as a context manager; the process (and anything it spawned) is killed on exit.
+    """
+
+    def __init__(self, limits: Limits | None = None):
+        self.limits = limits or Limits()
+        self.proc: subprocess.Popen | None = None
+        self.dead_reason: str | None = None
+        self._seq = 0
+        self.workdir = tempfile.mkdtemp(prefix="regnorm-student-")
+        self.user = unprivileged_user()
+        self.warning: str | None = None
+        if self.user is not None:
+            problem = drop_problem(self.user, PACKAGE_ROOT)
+            if problem:
+                self.warning = (f"student code ran as root: the unprivileged user (uid {self.user[0]}) cannot run "
+                                f"this Python ({problem}); install the grader where that user can read it")
+                self.user = None
+            else:
+                os.chown(self.workdir, *self.user)
+        self.torch_version: str | None = None
+
+    # -- life cycle ------------------------------------------------------------------------------
+    def start(self) -> "StudentProcess":
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        self._log = open(os.path.join(self.workdir, ".output.log"), "wb")
+        if self.user is not None:
+            os.chown(self._log.name, *self.user)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.sandbox.worker", str(req_r), str(rep_w)],
+            pass_fds=(req_r, rep_w),
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=self.workdir, env=student_env(self.workdir, PACKAGE_ROOT),
+            preexec_fn=make_preexec(self.limits, self.user), start_new_session=True,
+        )
+        os.close(req_r)
+        os.close(rep_w)
+        self._w, self._r = req_w, rep_r
+        return self
+
+    def wait_ready(self) -> None:
+        hello = self._receive(START_TIMEOUT, interruptible=False)
+        self.torch_version = hello.get("torch")
+
+    def __enter__(self) -> "StudentProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                wire.write_frame(self._w, {"op": "exit"})
+                self.proc.wait(timeout=1.0)
+            except Exception:  # noqa: BLE001
+                pass
+        self._kill()
+        for fd in (getattr(self, "_w", None), getattr(self, "_r", None)):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        if getattr(self, "_log", None):
+            self._log.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _kill(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            pass
+
+    @property
+    def alive(self) -> bool:
+        return self.dead_reason is None and self.proc is not None and self.proc.poll() is None
+
+    def output_tail(self, limit: int = 2000) -> str:
+        try:
+            with open(os.path.join(self.workdir, ".output.log"), "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - limit))
+                return fh.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    # -- protocol --------------------------------------------------------------------------------
+    def _die(self, reason: str, exc_type=StudentDied):
+        if self.dead_reason is None:
+            self.dead_reason = reason
+        self._kill()
+        raise exc_type(self.dead_reason)
+
+    def _receive(self, timeout: float, interruptible: bool = True) -> dict:
+        deadline = time.monotonic() + timeout
+        interrupted = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                if interruptible and not interrupted:
+                    interrupted = True
+                    try:
+                        os.kill(self.proc.pid, signal.SIGINT)
+                    except ProcessLookupError:
+                        pass
+                    deadline = time.monotonic() + INTERRUPT_GRACE
+                    continue
+                self._die(f"stopped after {timeout:.0f} s without an answer (time limit)", StudentTimeout)
+            ready, _, _ = select.select([self._r], [], [], min(remaining, 0.5))
+            if ready:
+                try:
+                    msg = wire.read_frame(self._r)
+                except (EOFError, OSError, wire.WireError, ValueError) as exc:
+                    code = self.proc.wait(timeout=5) if self.proc.poll() is None else self.proc.returncode
+                    if isinstance(exc, EOFError):
+                        self._die(_exit_reason(code))
+                    self._die(f"sent a malformed answer ({exc})")
+                if interrupted:
+                    msg.setdefault("timed_out", True)
+                return msg
+            if self.proc.poll() is not None:
+                self._die(_exit_reason(self.proc.returncode))
+
+    def request(self, message: dict, timeout: float) -> dict:
+        """Send one request and wait for its answer (interrupting, then killing, on timeout)."""
+        if not self.alive:
+            raise StudentDied(self.dead_reason or "the student process is not running")
+        self._seq += 1
+        message = dict(message, seq=self._seq)
+        try:
+            wire.write_frame(self._w, message)
+        except OSError:
+            self._die(_exit_reason(self.proc.wait(timeout=5)))
+        while True:
+            reply = self._receive(timeout)
+            if reply.get("seq") == self._seq:
+                return reply
+            # A stale answer (e.g. to an interrupted request) or a forged frame: ignore it.
+
+    def run_cell(self, index: int, source: str, timeout: float) -> dict:
+        return self.request({"op": "run_cell", "index": index, "source": source}, timeout)
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is None:
+        return "stopped answering"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = str(-code)
+        hint = " (probably out of memory)" if name == "SIGKILL" else ""
+        return f"was killed by {name}{hint}"
+    return f"exited with status {code} (os._exit or sys.exit outside a cell?)"

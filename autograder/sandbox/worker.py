@@ -1,0 +1,269 @@
+"""The student process: runs a submission's cells and answers the grader's calls.
+
+Started by :mod:`autograder.sandbox.process` as ``python -m autograder.sandbox.worker R W`` where R
+and W are the file descriptors of the request and response pipes. Everything that comes back is
+plain data (see :mod:`autograder.wire`); this file runs *untrusted* code next to it, so nothing
+it says is trusted by the grader beyond being data.
+
+Requests (one JSON frame each) and answers:
+
+- ``{"op": "run_cell", "index": i, "source": "..."}`` → ``{"ok": true}`` or ``{"ok": false, "error": {...}}``
+- ``{"op": "call", "target": {"name": f} | {"ref": id, "method": m}, "args": [...], "kwargs": {...},
+  "seed": s}`` → ``{"ok": true, "value": ...}``; the error carries ``kind`` = ``missing`` |
+  ``not_implemented`` | ``exception``.
+- ``{"op": "getattr", "ref": id, "name": a}``, ``{"op": "describe", "ref": id}``,
+  ``{"op": "has", "name": f}``, ``{"op": "exit"}``.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+import traceback
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class _Shell:
+    """The little of IPython's ``get_ipython()`` that course notebooks use."""
+
+    def __init__(self, namespace: dict):
+        self.user_ns = namespace
+
+    def run_line_magic(self, name: str, line: str, _stack_depth: int = 1):
+        if name in ("matplotlib", "config", "load_ext", "autoreload", "env"):
+            return None
+        if name in ("time", "timeit"):
+            exec(compile(line, "<magic>", "exec"), self.user_ns)
+            return None
+        print(f"[grader] line magic %{name} is not supported while grading; skipped", file=sys.stderr)
+        return None
+
+    def run_cell_magic(self, name: str, line: str, cell: str):
+        if name in ("time", "timeit", "capture"):
+            exec(compile(cell, "<magic>", "exec"), self.user_ns)
+            return None
+        print(f"[grader] cell magic %%{name} is not supported while grading; skipped", file=sys.stderr)
+        return None
+
+    def system(self, cmd: str):
+        print("[grader] shell commands (!) are not run while grading; skipped", file=sys.stderr)
+
+    getoutput = system
+
+    def run_cell(self, source: str, *args, **kwargs):
+        exec(compile(source, "<run_cell>", "exec"), self.user_ns)
+
+
+def _student_frames(tb):
+    frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(_HERE)]
+    return frames
+
+
+def _format_error(exc: BaseException) -> dict:
+    frames = _student_frames(exc.__traceback__)
+    text = "".join(traceback.format_list(frames)) if frames else ""
+    text += "".join(traceback.format_exception_only(type(exc), exc))
+    return {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": text[-6000:]}
+
+
+class Worker:
+    def __init__(self, rfd: int, wfd: int):
+        self.rfd, self.wfd = rfd, wfd
+        self.ns: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+        self.objects: dict[int, object] = {}
+        self.shell = _Shell(self.ns)
+        self._transform = None
+
+    # -- object table -------------------------------------------------------------------------
+    def keep(self, obj):
+        from autograder.wire import Ref
+
+        oid = len(self.objects) + 1
+        self.objects[oid] = obj
+        return Ref(oid, type(obj).__name__)
+
+    def resolve(self, tag: dict):
+        if tag["__t__"] == "ref":
+            return self.objects[int(tag["id"])]
+        import importlib
+
+        factory = str(tag["factory"])
+        if not factory.startswith("autograder.fixtures"):
+            raise ValueError("refused factory")
+        mod_name, _, fn_name = factory.partition(":")
+        fn = getattr(importlib.import_module(mod_name), fn_name)
+        from autograder import wire
+
+        args = [wire.decode(a, self.resolve) for a in tag["args"]]
+        kwargs = {k: wire.decode(v, self.resolve) for k, v in tag["kwargs"].items()}
+        return fn(*args, **kwargs)
+
+    # -- operations ----------------------------------------------------------------------------
+    def run_cell(self, msg: dict) -> dict:
+        if self._transform is None:
+            from IPython.core.inputtransformer2 import TransformerManager
+
+            self._transform = TransformerManager()
+        index = int(msg["index"])
+        source = str(msg["source"])
+        filename = f"<cell {index}>"
+        try:
+            code_text = self._transform.transform_cell(source)
+            linecache.cache[filename] = (len(code_text), None, code_text.splitlines(True), filename)
+            code = compile(code_text, filename, "exec")
+            exec(code, self.ns)
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            if isinstance(exc, SystemExit):
+                return {"ok": False, "error": {"type": "SystemExit", "message": "the cell called sys.exit()",
+                                               "traceback": ""}}
+            return {"ok": False, "error": _format_error(exc)}
+        finally:
+            sys.stdout.flush()
+        return {"ok": True}
+
+    def _target(self, target: dict):
+        if "name" in target:
+            name = str(target["name"])
+            if name not in self.ns:
+                raise LookupError(name)
+            return self.ns[name]
+        obj = self.objects[int(target["ref"])]
+        method = target.get("method")
+        return obj if method in (None, "__call__") else getattr(obj, str(method))
+
+    def call(self, msg: dict) -> dict:
+        from autograder import wire
+
+        try:
+            fn = self._target(msg["target"])
+        except LookupError as exc:
+            return {"ok": False, "error": {"kind": "missing", "type": "NameError",
+                                           "message": f"{exc.args[0]} is not defined", "traceback": ""}}
+        if not callable(fn):
+            return {"ok": False, "error": {"kind": "missing", "type": "TypeError",
+                                           "message": f"{type(fn).__name__} object is not callable", "traceback": ""}}
+        try:
+            args = [wire.decode(a, self.resolve) for a in msg.get("args", [])]
+            kwargs = {k: wire.decode(v, self.resolve) for k, v in msg.get("kwargs", {}).items()}
+            seed = msg.get("seed")
+            if seed is not None:
+                _seed_everything(int(seed))
+            value = fn(*args, **kwargs)
+        except NotImplementedError as exc:
+            err = _format_error(exc)
+            err["kind"] = "not_implemented"
+            return {"ok": False, "error": err}
+        except BaseException as exc:  # noqa: BLE001
+            err = _format_error(exc)
+            err["kind"] = "exception"
+            return {"ok": False, "error": err}
+        try:
+            if msg.get("return_args"):
+                value = {"result": value, "args": list(args)}
+            return {"ok": True, "value": wire.encode(value, keep=self.keep)}
+        except Exception as exc:  # noqa: BLE001
+            return {"ok": False, "error": {"kind": "exception", "type": "UnsendableResult",
+                                           "message": f"the result could not be returned: {exc}", "traceback": ""}}
+
+    def getattr(self, msg: dict) -> dict:
+        from autograder import wire
+
+        try:
+            obj = self.objects[int(msg["ref"])]
+            value = getattr(obj, str(msg["name"]))
+            return {"ok": True, "value": wire.encode(value, keep=self.keep)}
+        except BaseException as exc:  # noqa: BLE001
+            err = _format_error(exc)
+            err["kind"] = "missing" if isinstance(exc, AttributeError) else "exception"
+            return {"ok": False, "error": err}
+
+    def describe(self, msg: dict) -> dict:
+        try:
+            obj = self.objects[int(msg["ref"])]
+            return {"ok": True, "value": describe(obj)}
+        except BaseException as exc:  # noqa: BLE001
+            err = _format_error(exc)
+            err["kind"] = "exception"
+            return {"ok": False, "error": err}
+
+    def has(self, msg: dict) -> dict:
+        return {"ok": True, "value": callable(self.ns.get(str(msg["name"])))}
+
+    def serve(self) -> None:
+        from autograder import wire
+
+        handlers = {"run_cell": self.run_cell, "call": self.call, "getattr": self.getattr,
+                    "describe": self.describe, "has": self.has}
+        while True:
+            try:
+                msg = wire.read_frame(self.rfd)
+            except KeyboardInterrupt:
+                continue
+            except (EOFError, OSError):
+                return
+            op = msg.get("op")
+            if op == "exit":
+                return
+            handler = handlers.get(op)
+            try:
+                reply = handler(msg) if handler else {"ok": False, "error": {"kind": "protocol", "message": f"bad op {op}"}}
+            except KeyboardInterrupt:
+                reply = {"ok": False, "error": {"kind": "exception", "type": "KeyboardInterrupt",
+                                                "message": "interrupted (time limit)", "traceback": ""}}
+            reply["seq"] = msg.get("seq")
+            try:
+                wire.write_frame(self.wfd, reply)
+            except KeyboardInterrupt:
+                wire.write_frame(self.wfd, reply)
+
+
+def describe(obj) -> dict:
+    """Plain-data description of a student object (modules get their structure)."""
+    info: dict = {"type": type(obj).__name__}
+    try:
+        import torch.nn as nn
+    except ImportError:  # pragma: no cover
+        return info
+    if isinstance(obj, nn.Module):
+        info["training"] = bool(obj.training)
+        info["modules"] = [[name, type(m).__name__, m.extra_repr()] for name, m in obj.named_modules()]
+        info["parameters"] = [[n, list(p.shape), bool(p.requires_grad)] for n, p in obj.named_parameters()]
+        info["buffers"] = [[n, list(b.shape)] for n, b in obj.named_buffers()]
+        info["state_dict"] = list(obj.state_dict().keys())
+    return info
+
+
+def _seed_everything(seed: int) -> None:
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def main(argv: list[str]) -> None:
+    rfd, wfd = int(argv[1]), int(argv[2])
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import torch
+
+    torch.set_num_threads(1)
+    worker = Worker(rfd, wfd)
+    import builtins
+
+    builtins.get_ipython = lambda: worker.shell  # type: ignore[attr-defined]
+    worker.ns["get_ipython"] = builtins.get_ipython
+    from autograder import wire
+
+    wire.write_frame(wfd, {"ok": True, "ready": True, "torch": torch.__version__})
+    worker.serve()
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,106 @@
+"""The proxy through which checks reach a student's code.
+
+Two flavours with one interface and one code path (:class:`autograder.sandbox.worker.Worker`):
+
+- :class:`RemoteStudent`: the functions run in a separate, limited process; requests and answers
+  cross a pipe as plain data (used by ``autograder grade``).
+- :class:`LocalStudent`: the functions live in this process (the notebook's own namespace, for the
+  in-notebook self-check and nbgrader's test cells). Arguments and results still go through the
+  same plain-data codec, so a check sees exactly what it would see remotely.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autograder import wire
+from autograder.sandbox.worker import Worker
+
+
+class StudentCallError(Exception):
+    """The student's code raised, is missing, or is not implemented.
+
+    Attributes: ``kind`` (``missing`` | ``not_implemented`` | ``exception``), ``type`` (exception
+    class name), ``message``, ``traceback`` (the student's frames only), ``target``.
+    """
+
+    def __init__(self, target: str, error: dict):
+        self.target = target
+        self.kind = error.get("kind", "exception")
+        self.type = error.get("type", "Exception")
+        self.message = error.get("message", "")
+        self.traceback = error.get("traceback", "")
+        super().__init__(f"{target}: {self.type}: {self.message}")
+
+
+class Student:
+    """Reach a submission's functions and objects. Subclasses implement :meth:`_request`."""
+
+    call_timeout: float = 30.0
+
+    def _request(self, msg: dict, timeout: float) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _answer(self, reply: dict, target: str) -> Any:
+        if not reply.get("ok"):
+            raise StudentCallError(target, reply.get("error") or {})
+        return wire.decode(reply.get("value"))
+
+    def call(self, name: str, *args: Any, global_seed: int | None = None, **kwargs: Any) -> Any:
+        """Call the notebook's ``name(*args, **kwargs)``; globals are seeded with ``global_seed`` first."""
+        msg = {"op": "call", "target": {"name": name}, "args": [wire.encode(a) for a in args],
+               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed}
+        return self._answer(self._request(msg, self.call_timeout), name)
+
+    def call_with_args(self, name: str, *args: Any, global_seed: int | None = None, **kwargs: Any):
+        """Like :meth:`call`, but also return the positional arguments as they are after the call
+        (to see in-place modification): ``(result, [arg0_after, ...])``."""
+        msg = {"op": "call", "target": {"name": name}, "args": [wire.encode(a) for a in args],
+               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed,
+               "return_args": True}
+        both = self._answer(self._request(msg, self.call_timeout), name)
+        return both["result"], both["args"]
+
+    def method(self, ref: wire.Ref, name: str, *args: Any, global_seed: int | None = None, **kwargs: Any) -> Any:
+        """Call ``ref.name(*args, **kwargs)`` on an object that lives with the student."""
+        msg = {"op": "call", "target": {"ref": ref.id, "method": name}, "args": [wire.encode(a) for a in args],
+               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed}
+        return self._answer(self._request(msg, self.call_timeout), f"{ref.type}.{name}")
+
+    def attr(self, ref: wire.Ref, name: str) -> Any:
+        """Read ``ref.name`` (plain data, or another :class:`~autograder.wire.Ref`)."""
+        return self._answer(self._request({"op": "getattr", "ref": ref.id, "name": name}, self.call_timeout),
+                            f"{ref.type}.{name}")
+
+    def describe(self, ref: wire.Ref) -> dict:
+        """Structure of a student object: type, and for modules their submodules/parameters/buffers."""
+        return self._answer(self._request({"op": "describe", "ref": ref.id}, self.call_timeout), ref.type)
+
+    def has(self, name: str) -> bool:
+        """Whether the notebook defines a callable ``name``."""
+        return bool(self._answer(self._request({"op": "has", "name": name}, self.call_timeout), name))
+
+
+class LocalStudent(Student):
+    """The student's namespace is a dict in this process (a notebook kernel's globals)."""
+
+    def __init__(self, namespace: dict):
+        self.worker = Worker(-1, -1)
+        self.worker.ns = namespace
+
+    def _request(self, msg: dict, timeout: float) -> dict:
+        # Round-trip through JSON so both flavours see byte-for-byte the same data.
+        msg = wire.loads(wire.dumps(msg))
+        handler = getattr(self.worker, msg["op"])
+        return wire.loads(wire.dumps(handler(msg)))
+
+
+class RemoteStudent(Student):
+    """The student's code runs in a :class:`~autograder.sandbox.process.StudentProcess`."""
+
+    def __init__(self, process, call_timeout: float = 30.0):
+        self.process = process
+        self.call_timeout = call_timeout
+
+    def _request(self, msg: dict, timeout: float) -> dict:
+        return self.process.request(msg, timeout)

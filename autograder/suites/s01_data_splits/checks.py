@@ -1,0 +1,177 @@
+"""Visible checks of assignment 01 (shipped to students; the self-check runs these)."""
+
+from __future__ import annotations
+
+import torch
+
+from autograder.suites.s01_data_splits import suite
+
+SPLITS = ("train", "val", "test")
+
+
+def make_rows(gen: torch.Generator, n: int, d: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows whose column 0 is the row id, and labels derived from that id (so pairing is checkable).
+
+    Returns x: float32 [n, d], y: int64 [n] with ``y = (7 * id) % 5``.
+    """
+    ids = torch.arange(n, dtype=torch.float32).unsqueeze(1)
+    x = torch.cat([ids, torch.randn(n, d - 1, generator=gen)], dim=1)
+    y = (torch.arange(n) * 7) % 5
+    return x, y
+
+
+def split_ids(out: dict) -> dict[str, list[int]]:
+    return {s: out[s][0][:, 0].round().long().tolist() for s in SPLITS}
+
+
+def expect_split_form(ctx, out, n: int, d: int) -> None:
+    ctx.expect(isinstance(out, dict) and set(out) == set(SPLITS),
+               f"split_data should return a dict with keys 'train', 'val', 'test'; got {type(out).__name__}"
+               + (f" with keys {sorted(map(str, out))}" if isinstance(out, dict) else ""))
+    for s in SPLITS:
+        part = out[s]
+        ctx.expect(isinstance(part, (tuple, list)) and len(part) == 2,
+                   f"out[{s!r}] should be a tuple (x, y)")
+        xs, ys = part
+        ctx.expect(isinstance(xs, torch.Tensor) and isinstance(ys, torch.Tensor),
+                   f"out[{s!r}] should hold two tensors")
+        ctx.expect(xs.ndim == 2 and xs.shape[1] == d and xs.dtype == torch.float32,
+                   f"out[{s!r}][0] should be float32 [rows, {d}]; got {xs.dtype} {list(xs.shape)}")
+        ctx.expect(ys.shape == (xs.shape[0],) and ys.dtype == torch.int64,
+                   f"out[{s!r}][1] should be int64 [rows] matching x; got {ys.dtype} {list(ys.shape)}")
+
+
+def run_split(ctx, n: int, seed: int, global_seed: int = 0, d: int = 4):
+    x, y = make_rows(ctx.gen(1000 + n), n, d)
+    out = ctx.call("split_data", x, y, seed=seed, global_seed=global_seed)
+    expect_split_form(ctx, out, n, d)
+    return x, y, out
+
+
+@suite.check("split_data", points=1, title="returns train/val/test (x, y) with sizes int(n*0.8), int(n*0.1), rest",
+             cases=[{"n": 47, "seed": 0}])
+def sizes(ctx, n, seed):
+    _, _, out = run_split(ctx, n, seed)
+    got = tuple(int(out[s][0].shape[0]) for s in SPLITS)
+    ctx.expect_reference(got, "sizes (train, val, test)", tier="exact",
+                         hint="train gets int(n*0.8) rows, val int(n*0.1), and test all the rest.")
+
+
+@suite.check("split_data", points=1, title="every row lands in exactly one split",
+             cases=[{"n": 47, "seed": 0}])
+def partition(ctx, n, seed):
+    _, _, out = run_split(ctx, n, seed)
+    ids = split_ids(out)
+    everything = sorted(ids["train"] + ids["val"] + ids["test"])
+    dupes = len(everything) - len(set(everything))
+    missing = sorted(set(range(n)) - set(everything))
+    ctx.expect(dupes == 0, f"{dupes} rows appear in more than one split (or twice in one)",
+               hint="slice one permutation into three disjoint ranges: [:n_train], [n_train:n_train+n_val], [rest].")
+    ctx.expect(not missing, f"{len(missing)} of the {n} rows are in no split",
+               hint="the test split takes every row left after train and val, not int(n*0.1) of them.")
+
+
+@suite.check("split_data", points=1, title="x and y stay paired (each label follows its row)",
+             cases=[{"n": 47, "seed": 0}])
+def pairing(ctx, n, seed):
+    _, _, out = run_split(ctx, n, seed)
+    for s in SPLITS:
+        xs, ys = out[s]
+        expected = (xs[:, 0].round().long() * 7) % 5
+        bad = int((expected != ys).sum())
+        ctx.expect(bad == 0, f"in the {s} split, {bad} of {len(ys)} labels do not belong to their rows",
+                   hint="x and y were shuffled with different permutations: index both with the same indices.")
+
+
+@suite.check("split_data", points=1, title="rows are shuffled before splitting",
+             cases=[{"n": 47, "seed": 0}])
+def shuffled(ctx, n, seed):
+    _, _, out = run_split(ctx, n, seed)
+    train = split_ids(out)["train"]
+    ctx.expect(train != list(range(len(train))),
+               "the train split is the first rows in their original order: the data was not shuffled",
+               hint="draw a permutation with torch.randperm(n, generator=g) and index x and y with it.")
+
+
+@suite.check("split_data", points=1, title="the split depends on `seed` only, not on the global RNG",
+             cases=[{"n": 47, "seed": 0}])
+def seeded(ctx, n, seed):
+    _, _, first = run_split(ctx, n, seed, global_seed=1)
+    _, _, again = run_split(ctx, n, seed, global_seed=2)
+    _, _, other = run_split(ctx, n, seed + 1, global_seed=1)
+    ctx.expect(split_ids(first) == split_ids(again),
+               "two calls with the same seed gave different splits once the global RNG state changed",
+               hint="use your own generator, g = torch.Generator().manual_seed(seed), and pass generator=g; "
+                    "do not draw from the global RNG.")
+    ctx.expect(split_ids(first) != split_ids(other), "seed and seed+1 gave the same split: `seed` is ignored",
+               hint="seed the generator with the `seed` argument.")
+
+
+@suite.check("split_data", points=1, title="matches the reference split (one torch.randperm from the seeded generator)",
+             cases=[{"n": 47, "seed": 0}])
+def reference(ctx, n, seed):
+    _, _, out = run_split(ctx, n, seed)
+    ctx.expect_reference(split_ids(out), "row ids per split", tier="exact",
+                         hint="draw exactly one torch.randperm(n, generator=g); train = perm[:n_train], "
+                              "val = perm[n_train:n_train + n_val], test = perm[n_train + n_val:].")
+
+
+def make_features(gen: torch.Generator, n: int, d: int) -> torch.Tensor:
+    """float32 [n, d] with different scales and offsets per feature; the last feature is constant."""
+    scale = torch.linspace(0.5, 20.0, d)
+    offset = torch.linspace(-3.0, 50.0, d)
+    x = torch.randn(n, d, generator=gen) * scale + offset
+    x[:, -1] = 2.5
+    return x
+
+
+def run_standardize(ctx, n_train, n_other, d, seed):
+    gen = ctx.gen(seed)
+    train = make_features(gen, n_train, d)
+    others = [make_features(gen, k, d) * 1.5 + 4.0 for k in n_other]
+    before = [t.clone() for t in [train, *others]]
+    out = ctx.call("standardize", train, *others)
+    ctx.expect(isinstance(out, (tuple, list)) and len(out) == 1 + len(others),
+               f"standardize should return a tuple of {1 + len(others)} tensors (train first, then each other)")
+    for i, t in enumerate(out):
+        ctx.expect(isinstance(t, torch.Tensor) and t.shape == before[i].shape,
+                   f"output {i} should be a tensor of shape {list(before[i].shape)}")
+    return train, others, out
+
+
+@suite.check("standardize", points=1, title="train features get mean 0 and std 1 (constant features centred only)",
+             cases=[{"n_train": 30, "n_other": [10, 12], "d": 5, "seed": 7}])
+def train_stats(ctx, n_train, n_other, d, seed):
+    train, others, out = run_standardize(ctx, n_train, n_other, d, seed)
+    z = out[0]
+    ctx.expect(torch.allclose(z[:, :-1].mean(0), torch.zeros(d - 1), atol=1e-5),
+               "standardized train features do not have mean 0", hint="subtract the train mean per feature (dim 0).")
+    ctx.expect(torch.allclose(z[:, :-1].std(0, correction=0), torch.ones(d - 1), atol=1e-4),
+               "standardized train features do not have (population) std 1",
+               hint="divide by the train std per feature, computed with correction=0 (as scikit-learn does).")
+    ctx.expect(torch.isfinite(z).all() and torch.allclose(z[:, -1], torch.zeros(n_train)),
+               "a constant feature became NaN/inf or was not centred",
+               hint="where the train std is 0, divide by 1 instead (the feature is only centred).")
+    ctx.expect_reference(z, "standardized train features", tier="op")
+
+
+@suite.check("standardize", points=1, title="val/test use the train statistics only (no leakage)",
+             cases=[{"n_train": 30, "n_other": [10, 12], "d": 5, "seed": 7}])
+def no_leakage(ctx, n_train, n_other, d, seed):
+    train, others, out = run_standardize(ctx, n_train, n_other, d, seed)
+    for i, z in enumerate(out[1:], start=1):
+        ctx.expect_reference(z, f"standardized output {i} (an evaluation split)", tier="op",
+                             hint="compute mean and std on train_x only and apply those same numbers to every "
+                                  "other split; never use statistics of validation or test data.")
+
+
+@suite.check("standardize", points=1, title="inputs are not modified in place",
+             cases=[{"n_train": 30, "n_other": [10], "d": 5, "seed": 8}])
+def inputs_unchanged(ctx, n_train, n_other, d, seed):
+    gen = ctx.gen(seed)
+    train = make_features(gen, n_train, d)
+    other = make_features(gen, n_other[0], d)
+    _, after = ctx.call_with_args("standardize", train, other)
+    ctx.expect(torch.equal(after[0], train) and torch.equal(after[1], other),
+               "standardize changed its input tensors in place",
+               hint="build new tensors ((x - mean) / std) instead of x -= mean or x.sub_(...).")

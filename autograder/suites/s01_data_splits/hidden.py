@@ -1,0 +1,15 @@
+"""Hidden checks of assignment 01: the visible logic on other sizes and seeds (never shipped)."""
+
+from autograder.suites.s01_data_splits import checks as v
+from autograder.suites.s01_data_splits import suite
+
+SPLIT_CASES = [{"n": 19, "seed": 11}, {"n": 103, "seed": 5}]
+STD_CASES = [{"n_train": 17, "n_other": [6], "d": 3, "seed": 21}, {"n_train": 64, "n_other": [9, 9, 4], "d": 6, "seed": 4}]
+
+suite.hidden(v.sizes, points=1, cases=SPLIT_CASES)
+suite.hidden(v.partition, points=1, cases=SPLIT_CASES)
+suite.hidden(v.pairing, points=1, cases=SPLIT_CASES)
+suite.hidden(v.seeded, points=1, cases=SPLIT_CASES)
+suite.hidden(v.reference, points=1, cases=SPLIT_CASES)
+suite.hidden(v.train_stats, points=1, cases=STD_CASES)
+suite.hidden(v.no_leakage, points=1, cases=STD_CASES)

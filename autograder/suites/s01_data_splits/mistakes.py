@@ -1,0 +1,115 @@
+"""Realistic wrong implementations for assignment 01, each with the hint that names it.
+
+Instructor-only. Used to record what each mistake returns (so feedback can say "this matches a
+known mistake: ...") and, in the test suite, as submissions that must lose points on ``targets``.
+"""
+
+import torch
+
+from autograder.suites.s01_data_splits import suite
+
+
+def _sizes(n, ratios):
+    n_train, n_val = int(n * ratios[0]), int(n * ratios[1])
+    return n_train, n_val
+
+
+@suite.mistake("split_data", name="different_permutations",
+               hint="x and y were shuffled with different permutations, so labels no longer match their rows; "
+                    "index both with the same permutation.",
+               targets=("split_data.pairing", "split_data.reference"))
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    px, py = torch.randperm(len(x), generator=g), torch.randperm(len(x), generator=g)
+    n_train, n_val = _sizes(len(x), ratios)
+    cut = [(0, n_train), (n_train, n_train + n_val), (n_train + n_val, len(x))]
+    return {k: (x[px[a:b]], y[py[a:b]]) for k, (a, b) in zip(("train", "val", "test"), cut)}
+
+
+@suite.mistake("split_data", name="no_shuffle",
+               hint="the rows are split in their original order: shuffle with torch.randperm(n, generator=g) first.",
+               targets=("split_data.shuffled", "split_data.reference"))
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    n_train, n_val = _sizes(len(x), ratios)
+    return {"train": (x[:n_train], y[:n_train]), "val": (x[n_train:n_train + n_val], y[n_train:n_train + n_val]),
+            "test": (x[n_train + n_val:], y[n_train + n_val:])}
+
+
+@suite.mistake("split_data", name="overlapping_slices",
+               hint="the val slice starts inside the train slice, so some rows are in two splits.",
+               targets=("split_data.partition",))
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randperm(len(x), generator=g)
+    n_train, n_val = _sizes(len(x), ratios)
+    idx = {"train": p[:n_train], "val": p[n_train - 1:n_train - 1 + n_val], "test": p[n_train + n_val - 1:]}
+    return {k: (x[i], y[i]) for k, i in idx.items()}
+
+
+@suite.mistake("split_data", name="test_dropped_remainder",
+               hint="the test split takes int(n*0.1) rows and drops the remainder: give test all rows left over.",
+               targets=("split_data.sizes", "split_data.partition"))
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randperm(len(x), generator=g)
+    n_train, n_val = _sizes(len(x), ratios)
+    n_test = int(len(x) * ratios[2])
+    idx = {"train": p[:n_train], "val": p[n_train:n_train + n_val], "test": p[n_train + n_val:n_train + n_val + n_test]}
+    return {k: (x[i], y[i]) for k, i in idx.items()}
+
+
+@suite.mistake("split_data", name="rounded_sizes",
+               hint="sizes were rounded with round(); the convention is int(n*0.8) and int(n*0.1) (truncation), "
+                    "with test taking the rest.",
+               targets=("split_data.sizes", "split_data.reference"))
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randperm(len(x), generator=g)
+    n_train, n_val = round(len(x) * ratios[0]), round(len(x) * ratios[1])
+    idx = {"train": p[:n_train], "val": p[n_train:n_train + n_val], "test": p[n_train + n_val:]}
+    return {k: (x[i], y[i]) for k, i in idx.items()}
+
+
+@suite.mistake("split_data", name="global_rng",
+               hint="the permutation comes from the global RNG, so the split changes with unrelated code: draw it "
+                    "from torch.Generator().manual_seed(seed).",
+               targets=("split_data.seeded",))
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    p = torch.randperm(len(x))
+    n_train, n_val = _sizes(len(x), ratios)
+    idx = {"train": p[:n_train], "val": p[n_train:n_train + n_val], "test": p[n_train + n_val:]}
+    return {k: (x[i], y[i]) for k, i in idx.items()}
+
+
+@suite.mistake("standardize", name="statistics_on_all_data",
+               hint="mean and std were computed on all splits together (data leakage): use train_x's statistics "
+                    "only.",
+               targets=("standardize.no_leakage", "standardize.train_stats"))
+def standardize(train_x, *others):
+    everything = torch.cat([train_x, *others])
+    mean, std = everything.mean(0), everything.std(0, correction=0)
+    std = torch.where(std == 0, torch.ones_like(std), std)
+    return tuple((t - mean) / std for t in (train_x, *others))
+
+
+@suite.mistake("standardize", name="per_split_statistics",
+               hint="each split was standardized with its own statistics; val and test must reuse the train mean "
+                    "and std.",
+               targets=("standardize.no_leakage",))
+def standardize(train_x, *others):  # noqa: F811
+    def one(t):
+        mean, std = t.mean(0), t.std(0, correction=0)
+        return (t - mean) / torch.where(std == 0, torch.ones_like(std), std)
+
+    return tuple(one(t) for t in (train_x, *others))
+
+
+@suite.mistake("standardize", name="in_place",
+               hint="the inputs were modified in place (x -= mean); return new tensors.",
+               targets=("standardize.inputs_unchanged",))
+def standardize(train_x, *others):  # noqa: F811
+    mean, std = train_x.mean(0), train_x.std(0, correction=0)
+    std = torch.where(std == 0, torch.ones_like(std), std)
+    for t in (*others, train_x):
+        t.sub_(mean).div_(std)
+    return (train_x, *others)
