@@ -52,7 +52,7 @@ class StudentProcess:
         self.torch_version: str | None = None
 
     # -- life cycle ------------------------------------------------------------------------------
-    def start(self) -> "StudentProcess":
+    def start(self) -> StudentProcess:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         self._log = open(os.path.join(self.workdir, ".output.log"), "wb")
@@ -74,7 +74,7 @@ class StudentProcess:
         hello = self._receive(START_TIMEOUT, interruptible=False)
         self.torch_version = hello.get("torch")
 
-    def __enter__(self) -> "StudentProcess":
+    def __enter__(self) -> StudentProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:

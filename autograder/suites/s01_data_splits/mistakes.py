@@ -2,6 +2,8 @@
 
 Instructor-only. Used to record what each mistake returns (so feedback can say "this matches a
 known mistake: ...") and, in the test suite, as submissions that must lose points on ``targets``.
+``feedback=`` gives the text the student sees when a property check (rather than a comparison
+with recorded values) is what catches the mistake; the tests assert it.
 """
 
 import torch
@@ -17,7 +19,7 @@ def _sizes(n, ratios):
 @suite.mistake("split_data", name="different_permutations",
                hint="x and y were shuffled with different permutations, so labels no longer match their rows; "
                     "index both with the same permutation.",
-               targets=("split_data.pairing", "split_data.reference"))
+               targets=("split_data.pairing",), feedback="x and y were shuffled with different permutations")
 def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
     g = torch.Generator().manual_seed(seed)
     px, py = torch.randperm(len(x), generator=g), torch.randperm(len(x), generator=g)
@@ -37,7 +39,7 @@ def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
 
 @suite.mistake("split_data", name="overlapping_slices",
                hint="the val slice starts inside the train slice, so some rows are in two splits.",
-               targets=("split_data.partition",))
+               targets=("split_data.partition",), feedback="rows appear in more than one split")
 def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
     g = torch.Generator().manual_seed(seed)
     p = torch.randperm(len(x), generator=g)
@@ -73,7 +75,8 @@ def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
 @suite.mistake("split_data", name="global_rng",
                hint="the permutation comes from the global RNG, so the split changes with unrelated code: draw it "
                     "from torch.Generator().manual_seed(seed).",
-               targets=("split_data.seeded",))
+               targets=("split_data.seeded",),
+               feedback="two calls with the same seed gave different splits once the global RNG state changed")
 def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
     p = torch.randperm(len(x))
     n_train, n_val = _sizes(len(x), ratios)
@@ -106,7 +109,7 @@ def standardize(train_x, *others):  # noqa: F811
 
 @suite.mistake("standardize", name="in_place",
                hint="the inputs were modified in place (x -= mean); return new tensors.",
-               targets=("standardize.inputs_unchanged",))
+               targets=("standardize.inputs_unchanged",), feedback="standardize changed its input tensors in place")
 def standardize(train_x, *others):  # noqa: F811
     mean, std = train_x.mean(0), train_x.std(0, correction=0)
     std = torch.where(std == 0, torch.ones_like(std), std)

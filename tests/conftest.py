@@ -1,0 +1,84 @@
+"""Shared fixtures: build submissions from the solution notebooks and grade them."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from autograder.engine import grade_notebook  # noqa: E402
+from autograder.sandbox.limits import Limits  # noqa: E402
+
+
+def solution_path(assignment: str) -> str:
+    return os.path.join(REPO, "solutions", assignment, f"{assignment}.ipynb")
+
+
+def student_path(assignment: str) -> str:
+    return os.path.join(REPO, "assignments", assignment, f"{assignment}.ipynb")
+
+
+def load_nb(path: str) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def code_cell(source: str) -> dict:
+    return {"cell_type": "code", "execution_count": None, "id": "injected", "metadata": {}, "outputs": [],
+            "source": source}
+
+
+def with_cells_after(nb: dict, grade_id: str, sources: list[str]) -> dict:
+    """A copy of ``nb`` with new code cells right after the cell whose nbgrader grade_id is ``grade_id``."""
+    nb = copy.deepcopy(nb)
+    for i, cell in enumerate(nb["cells"]):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            for k, src in enumerate(sources):
+                cell_k = code_cell(src)
+                cell_k["id"] = f"injected{k}"
+                nb["cells"].insert(i + 1 + k, cell_k)
+            return nb
+    raise KeyError(f"no cell with grade_id {grade_id}")
+
+
+def with_cell_appended(nb: dict, source: str) -> dict:
+    nb = copy.deepcopy(nb)
+    nb["cells"].append(code_cell(source))
+    return nb
+
+
+def write_nb(nb: dict, path) -> str:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(nb, fh)
+    return str(path)
+
+
+def mistake_submission(assignment: str, mistake, tmp_path) -> str:
+    """The solution notebook with ``mistake`` swapped in for its function, right after the solution cell."""
+    nb = load_nb(solution_path(assignment))
+    names = [mistake.function, *mistake.extra.get("namespace", {})]
+    src = (f"from autograder.suites.s{assignment} import mistakes as _mistakes\n"
+           f"_m = [m for m in _mistakes.suite.mistakes if m.name == {mistake.name!r} "
+           f"and m.function == {mistake.function!r}][0]\n"
+           f"{mistake.function} = _m.impl\n"
+           + "".join(f"{n} = _m.extra['namespace'][{n!r}]\n" for n in names[1:]))
+    grade_id = mistake.extra.get("cell", mistake.function)
+    return write_nb(with_cells_after(nb, grade_id, [src]), tmp_path / f"{assignment}-{mistake.name}.ipynb")
+
+
+FAST_LIMITS = Limits(cell_timeout=20, notebook_timeout=90, call_timeout=20)
+
+
+@pytest.fixture
+def grade():
+    def _grade(path, **kw):
+        kw.setdefault("limits", FAST_LIMITS)
+        return grade_notebook(str(path), **kw)
+
+    return _grade

@@ -1,0 +1,135 @@
+"""Every assignment, generically: full marks for the solution, zero for the untouched student copy,
+each known mistake loses points on the checks it targets with its hint shown, goldens and student
+notebooks in sync with the solutions, and the in-notebook self-check agreeing with the grader."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from contextlib import redirect_stdout
+
+import pytest
+from conftest import mistake_submission, solution_path, student_path
+
+from autograder.engine import record_goldens
+from autograder.notebooks import cells_to_run, read_notebook
+from autograder.suites import ASSIGNMENTS, golden_path, load_suite
+
+ALL_MISTAKES = [(a, m) for a in ASSIGNMENTS for m in load_suite(a, hidden=True, mistakes=True).mistakes]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_gets_full_marks(assignment, grade):
+    result = grade(solution_path(assignment))
+    assert result.error is None
+    failing = [(c.name, c.status, c.feedback) for c in result.checks if not c.passed]
+    assert not failing, failing
+    assert result.score == result.max_score > 0
+    assert not result.cell_errors
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_untouched_student_copy_gets_zero(assignment, grade):
+    result = grade(student_path(assignment))
+    assert result.error is None
+    assert result.score == 0
+    assert len(result.checks) == len(load_suite(assignment).checks)
+    for c in result.checks:
+        assert c.status in ("not_implemented", "missing", "failed"), (c.name, c.status)
+    assert any("is not implemented yet" in c.feedback for c in result.checks)
+
+
+@pytest.mark.parametrize("assignment,mistake", ALL_MISTAKES, ids=[f"{a}:{m.function}:{m.name}" for a, m in ALL_MISTAKES])
+def test_known_mistake_loses_points_with_hint(assignment, mistake, grade, tmp_path):
+    assert mistake.targets, f"mistake {mistake.name} names no target check"
+    result = grade(mistake_submission(assignment, mistake, tmp_path))
+    by_name = {c.name: c for c in result.checks}
+    for target in mistake.targets:
+        assert target in by_name, f"unknown target {target}"
+        check = by_name[target]
+        assert check.score < check.points, f"{mistake.name} did not lose points on {target}"
+        assert check.feedback, target
+    # The hint that names this mistake (or the check's own hint for it) reaches the student.
+    feedback = "\n".join(by_name[t].feedback for t in mistake.targets)
+    expected = mistake.extra.get("feedback", mistake.hint)
+    assert expected in feedback, f"hint not shown for {mistake.name}:\n{feedback}"
+    # Checks of other functions are unaffected.
+    others = [c for c in result.checks if c.group != mistake.function and not c.passed
+              and c.group not in mistake.extra.get("affects", ())]
+    assert not others, [(c.name, c.feedback) for c in others]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_goldens_match_a_fresh_recording(assignment):
+    fresh = record_goldens(assignment, solution_path(assignment))
+    for hidden in (False, True):
+        with open(golden_path(assignment, hidden), encoding="utf-8") as fh:
+            stored = json.load(fh)
+        assert stored["checks"].keys() == fresh[hidden]["checks"].keys(), "run `autograder goldens`"
+        assert stored["checks"] == fresh[hidden]["checks"], (
+            f"goldens of {assignment} are out of date with the solution: run `autograder goldens {assignment}`")
+        if not hidden:
+            assert stored["hidden_points"] == fresh[hidden]["hidden_points"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_self_check_in_process_gives_visible_points(assignment):
+    """The notebook's own check() (in-process flavour) passes the solution and says hidden points remain."""
+    from autograder import check
+
+    suite = load_suite(assignment, hidden=True)
+    ns: dict = {"__name__": "__main__"}
+    nb = read_notebook(solution_path(assignment))
+    cwd = os.getcwd()
+    os.chdir(os.path.dirname(solution_path(assignment)))
+    try:
+        for cell in cells_to_run(nb):
+            exec(compile(cell.source, f"<cell {cell.index}>", "exec"), ns)
+    finally:
+        os.chdir(cwd)
+    for group in suite.groups():
+        out = io.StringIO()
+        with redirect_stdout(out):
+            got = check(group, namespace=ns)
+        assert got == suite.points(group, hidden=False), out.getvalue()
+        hidden_pts = suite.points(group, hidden=True)
+        if hidden_pts:
+            assert f"{hidden_pts:g} more points are graded by hidden checks" in out.getvalue()
+        with redirect_stdout(io.StringIO()):
+            assert check(group, hidden=True, namespace=ns) == hidden_pts
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_test_cell_points_match_the_checks(assignment):
+    """Each nbgrader test cell is worth exactly the points of the checks it runs."""
+    suite = load_suite(assignment, hidden=True)
+    nb = read_notebook(solution_path(assignment))
+    seen = {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and cell["cell_type"] == "code":
+            src = "".join(cell["source"])
+            groups = [g for g in suite.groups() if f'check("{g}")' in src]
+            assert len(groups) == 1, src
+            seen[groups[0]] = meta["points"]
+            assert f'check("{groups[0]}", hidden=True)' in src
+    assert seen == {g: suite.points(g) for g in suite.groups()}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_notebook_is_generated_from_solution(assignment):
+    from autograder.generate import generate_assignments
+
+    generate_assignments([assignment], check=True)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_hidden_checks_use_other_cases(assignment):
+    suite = load_suite(assignment, hidden=True)
+    for hidden in suite.select(hidden=True):
+        twins = [v for v in suite.select(hidden=False) if v.run is hidden.run]
+        for v in twins:
+            assert not any(case in v.cases for case in hidden.cases), hidden.name
+        if twins:
+            assert len(hidden.cases) >= 2, f"{hidden.name}: hidden checks need at least two cases"
