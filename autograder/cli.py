@@ -132,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="list assignments, checks and points")
     ls.set_defaults(func=cmd_list)
+
+    from autograder.instructor_cli import register_instructor_commands
+
+    register_instructor_commands(sub)
     return parser
 
 
