@@ -61,7 +61,7 @@ def _fmt(v: float) -> str:
 def _array_difference(exp: np.ndarray, got: np.ndarray, rtol: float, atol: float, where: str,
                       reveal: bool) -> str | None:
     if exp.shape != got.shape:
-        return f"{where}shape {list(got.shape)}, expected {list(exp.shape)}"
+        return f"{where}shape {list(got.shape)}" + (f", expected {list(exp.shape)}" if reveal else " (wrong shape)")
     if exp.dtype != got.dtype:
         return f"{where}dtype {got.dtype.name}, expected {exp.dtype.name}"
     if exp.size == 0:
@@ -131,9 +131,10 @@ def difference(expected: Any, actual: Any, tier: str = "op", where: str = "", re
         return None
     if isinstance(expected, (list, tuple)):
         if not isinstance(actual, (list, tuple)):
-            return f"{where}got {describe_value(actual)}, expected a {type(expected).__name__} of {len(expected)}"
+            size = f" of {len(expected)}" if reveal else ""
+            return f"{where}got {describe_value(actual)}, expected a {type(expected).__name__}{size}"
         if len(expected) != len(actual):
-            return f"{where}got {len(actual)} items, expected {len(expected)}"
+            return f"{where}got {len(actual)} items" + (f", expected {len(expected)}" if reveal else " (wrong length)")
         for i, (e, a) in enumerate(zip(expected, actual)):
             d = difference(e, a, tier, f"{where}[{i}] ", reveal)
             if d:

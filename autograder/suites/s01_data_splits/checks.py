@@ -74,9 +74,13 @@ def partition(ctx, n, seed):
 @suite.check("split_data", points=1, title="x and y stay paired (each label follows its row)",
              cases=[{"n": 47, "seed": 0}])
 def pairing(ctx, n, seed):
-    _, _, out = run_split(ctx, n, seed)
+    x, _, out = run_split(ctx, n, seed)
     for s in SPLITS:
         xs, ys = out[s]
+        ids = xs[:, 0].round().long()
+        ctx.expect(bool(((ids >= 0) & (ids < n)).all()) and torch.equal(xs, x[ids.clamp(0, n - 1)]),
+                   f"the rows of x in the {s} split are not rows of the input x",
+                   hint="select whole rows with an index tensor (x[idx]); do not create or modify rows.")
         expected = (xs[:, 0].round().long() * 7) % 5
         bad = int((expected != ys).sum())
         ctx.expect(bad == 0, f"in the {s} split, {bad} of {len(ys)} labels do not belong to their rows",
@@ -165,13 +169,14 @@ def no_leakage(ctx, n_train, n_other, d, seed):
                                   "other split; never use statistics of validation or test data.")
 
 
-@suite.check("standardize", points=1, title="inputs are not modified in place",
+@suite.check("standardize", points=1, title="inputs are not modified in place (and the result is right)",
              cases=[{"n_train": 30, "n_other": [10], "d": 5, "seed": 8}])
 def inputs_unchanged(ctx, n_train, n_other, d, seed):
     gen = ctx.gen(seed)
     train = make_features(gen, n_train, d)
     other = make_features(gen, n_other[0], d)
-    _, after = ctx.call_with_args("standardize", train, other)
+    result, after = ctx.call_with_args("standardize", train, other)
+    ctx.expect_reference(result, "the standardized (train, other) pair", tier="op")
     ctx.expect(torch.equal(after[0], train) and torch.equal(after[1], other),
                "standardize changed its input tensors in place",
                hint="build new tensors ((x - mean) / std) instead of x -= mean or x.sub_(...).")

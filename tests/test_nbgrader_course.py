@@ -1,0 +1,142 @@
+"""nbgrader, for real: a temporary course built from the repo's nbgrader_config.py and solutions/.
+
+generate_assignment -> submissions -> autograde -> generate_feedback -> export, and the exported score of
+every student equals what ``autograder grade`` gives the same notebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO, load_nb, solution_path, write_nb
+
+ASSIGNMENT = "01_data_splits"
+BIN = os.path.dirname(sys.executable)
+
+NO_SHUFFLE_SPLIT = '''def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
+    # forgot to shuffle: cuts the rows in their original order
+    n = x.shape[0]
+    n_train = int(n * ratios[0])
+    n_val = int(n * ratios[1])
+    return {"train": (x[:n_train], y[:n_train]),
+            "val": (x[n_train:n_train + n_val], y[n_train:n_train + n_val]),
+            "test": (x[n_train + n_val:], y[n_train + n_val:])}
+'''
+
+# A harmless warning at the top of the student's cell, and a real torch UserWarning ("To copy construct
+# from a tensor ...") raised each time the checks call split_data.
+WARNING_PRELUDE = 'import warnings\nwarnings.warn("just a harmless warning", UserWarning)\n'
+
+
+def nbgrader_env() -> dict:
+    env = dict(os.environ)
+    env["PATH"] = BIN + os.pathsep + env.get("PATH", "")  # nbgrader needs `alembic` on PATH
+    env.pop("REGNORM_GRADING", None)
+    env["PYTHONWARNINGS"] = "default"  # make sure warnings are on, as in a student's kernel
+    return env
+
+
+def nbgrader(root, *args) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=nbgrader_env(),
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def strip_markers(source: str) -> str:
+    return "\n".join(line for line in source.splitlines() if line.strip() not in ("### BEGIN SOLUTION",
+                                                                                    "### END SOLUTION"))
+
+
+def submission(release: dict, solution: dict, replace: dict[str, str] | None = None) -> dict:
+    """The release notebook with every solution cell filled in from the solution (or ``replace[grade_id]``)."""
+    sol_cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in solution["cells"]}
+    nb = json.loads(json.dumps(release))
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution"):
+            gid = meta["grade_id"]
+            src = (replace or {}).get(gid)
+            if src is None:
+                src = strip_markers("".join(sol_cells[gid]["source"]))
+            cell["source"] = src
+    return nb
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(os.path.join(REPO, "nbgrader_config.py"), root / "nbgrader_config.py")
+    shutil.copytree(os.path.join(REPO, "solutions", ASSIGNMENT), root / "solutions" / ASSIGNMENT)
+    nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+    release_path = root / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert release_path.exists()
+    release, solution = load_nb(str(release_path)), load_nb(solution_path(ASSIGNMENT))
+    split_src = strip_markers("".join(next(c for c in solution["cells"]
+                                           if c["metadata"].get("nbgrader", {}).get("grade_id") == "split_data")["source"]))
+    warn_split = WARNING_PRELUDE + split_src.replace("    n = x.shape[0]\n", "    x = torch.tensor(x)\n    n = x.shape[0]\n", 1)
+    assert warn_split != WARNING_PRELUDE + split_src
+    students = {
+        "full": submission(release, solution),
+        "stubs": release,
+        "noshuffle": submission(release, solution, {"split_data": NO_SHUFFLE_SPLIT}),
+        "warns": submission(release, solution, {"split_data": warn_split}),
+    }
+    paths = {}
+    for student, nb in students.items():
+        d = root / "submitted" / student / ASSIGNMENT
+        d.mkdir(parents=True)
+        paths[student] = write_nb(nb, d / f"{ASSIGNMENT}.ipynb")
+    nbgrader(root, "autograde", ASSIGNMENT, "--force")
+    nbgrader(root, "generate_feedback", ASSIGNMENT, "--force")
+    nbgrader(root, "export")
+    with open(root / "grades.csv", newline="", encoding="utf-8") as fh:
+        exported = {row["student_id"]: row for row in csv.DictReader(fh)}
+    proc = subprocess.run([os.path.join(BIN, "autograder"), "grade", *paths.values(), "--format", "json"],
+                          capture_output=True, text=True, timeout=900, env=nbgrader_env())
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    ours = {student: nb for student, nb in zip(paths, report["notebooks"], strict=True)}
+    return {"root": root, "exported": exported, "ours": ours, "paths": paths}
+
+
+@pytest.mark.slow
+def test_export_scores_equal_autograder_grade(course):
+    exported, ours = course["exported"], course["ours"]
+    assert set(exported) == set(ours)
+    for student, nb in ours.items():
+        assert nb["error"] is None, nb["error"]
+        row = exported[student]
+        assert row["assignment"] == ASSIGNMENT
+        assert float(row["max_score"]) == pytest.approx(nb["max_score"]), student
+        assert float(row["score"]) == pytest.approx(nb["score"], abs=1e-6), (student, row, nb["score"])
+    assert ours["full"]["score"] == ours["full"]["max_score"] > 0
+    assert ours["stubs"]["score"] == 0
+    assert 0 < ours["noshuffle"]["score"] < ours["noshuffle"]["max_score"]
+
+
+@pytest.mark.slow
+def test_feedback_html_exists(course):
+    for student in course["paths"]:
+        html = course["root"] / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        assert html.exists(), html
+        assert "split_data" in html.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_harmless_warning_costs_no_points_under_nbgrader(course):
+    row = course["exported"]["warns"]
+    assert float(row["score"]) == float(row["max_score"]) > 0, row
+    # The warning was really raised (and shown to the student on stdout, not stderr).
+    autograded = load_nb(str(course["root"] / "autograded" / "warns" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
+    outputs = [o for c in autograded["cells"] for o in c.get("outputs", [])]
+    text = "".join("".join(o.get("text", "")) for o in outputs)
+    assert "just a harmless warning" in text
+    assert not [o for c in autograded["cells"] if c["metadata"].get("nbgrader", {}).get("grade")
+                for o in c.get("outputs", []) if o.get("name") == "stderr"]
