@@ -8,3 +8,19 @@ c.CourseDirectory.release_directory = "assignments"
 # Student notebooks must not carry outputs, and locked cells are restored at autograde.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.Execute.timeout = 120
+
+# --- autograde (instructor workflow; see docs/INSTRUCTORS.md) ------------------------------------
+# nbgrader gives a test cell 0 points as soon as anything reaches stderr. A harmless warning (a torch
+# UserWarning raised while a check calls the student's function) must not cost points, and
+# `autograder grade` ignores it too. So the autograde kernel shows Python warnings on stdout (still
+# visible in the feedback), and output written straight to file descriptor 2 by C++ code goes to the
+# kernel's log instead of the notebook. Errors still count: they are `error` outputs, not stderr.
+_SHOW_WARNINGS_ON_STDOUT = (
+    "__import__('warnings').showwarning = lambda m, c, f, l, file=None, line=None: "
+    "__import__('sys').stdout.write(__import__('warnings').formatwarning(m, c, f, l, line))"
+)
+c.Execute.extra_arguments = [
+    "--HistoryManager.hist_file=:memory:",
+    f"--IPKernelApp.exec_lines={_SHOW_WARNINGS_ON_STDOUT}",
+    "--IPKernelApp.capture_fd_output=False",
+]
