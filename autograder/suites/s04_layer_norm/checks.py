@@ -1,0 +1,359 @@
+"""Visible checks of assignment 04 (shipped to students; the self-check runs these).
+
+Layer norm normalizes each example over its last dimension (features), with the biased variance
+and ``eps`` inside the square root, exactly as ``torch.nn.functional.layer_norm(x, (D,), ...)``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from autograder.suites.s04_layer_norm import suite
+
+# ---------------------------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------------------------
+
+
+def make_ln_inputs(gen: torch.Generator, shape, dtype=torch.float32, scale: float = 3.0, offset: float = 2.0):
+    """x of ``shape`` (every row with its own offset and scale), gamma and beta of shape (D,)."""
+    shape = tuple(shape)
+    d = shape[-1]
+    x = torch.randn(*shape, generator=gen, dtype=dtype)
+    row_scale = 0.5 + scale * torch.rand(*shape[:-1], 1, generator=gen, dtype=dtype)
+    row_offset = offset * torch.randn(*shape[:-1], 1, generator=gen, dtype=dtype)
+    x = x * row_scale + row_offset
+    gamma = 1.0 + 0.5 * torch.randn(d, generator=gen, dtype=dtype)
+    beta = 0.5 * torch.randn(d, generator=gen, dtype=dtype)
+    return x, gamma, beta
+
+
+def reference_ln(x, gamma, beta, eps):
+    return F.layer_norm(x, (x.shape[-1],), gamma, beta, eps)
+
+
+def expect_forward_form(ctx, res, x):
+    ctx.expect(isinstance(res, (tuple, list)) and len(res) == 2,
+               f"layernorm_forward should return a tuple (out, cache); got {type(res).__name__}")
+    out = res[0]
+    ctx.expect(isinstance(out, torch.Tensor), f"out should be a tensor; got {type(out).__name__}")
+    ctx.expect(out.shape == x.shape and out.dtype == x.dtype,
+               f"out should have x's shape {list(x.shape)} and dtype {x.dtype}; got {list(out.shape)} {out.dtype}",
+               hint="normalize with statistics of shape (..., 1) (keepdim=True) so they broadcast over the features.")
+    return out
+
+
+def run_forward(ctx, shape, seed, eps=1e-5, dtype=torch.float32, **kw):
+    x, gamma, beta = make_ln_inputs(ctx.gen(seed), shape, dtype, **kw)
+    res = ctx.call("layernorm_forward", x, gamma, beta, eps)
+    out = expect_forward_form(ctx, res, x)
+    return x, gamma, beta, out, res[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# layernorm_forward
+# ---------------------------------------------------------------------------------------------
+
+BATCH_AXIS_HINT = ("the statistics were taken over the batch axis (dim 0), which is batch norm; layer norm takes "
+                   "the mean and variance of each example over its features: dim=-1, keepdim=True.")
+
+
+@suite.check("layernorm_forward", points=1,
+             title="with gamma=1, beta=0 each row of out has mean 0 and variance ~1; x is not modified",
+             cases=[{"shape": [6, 5], "seed": 0}])
+def row_stats(ctx, shape, seed):
+    x, _, _ = make_ln_inputs(ctx.gen(seed), shape)
+    d = shape[-1]
+    ones, zeros = torch.ones(d), torch.zeros(d)
+    res, args = ctx.call_with_args("layernorm_forward", x, ones, zeros, 1e-5)
+    out = expect_forward_form(ctx, res, x)
+    ctx.expect(torch.equal(args[0], x), "layernorm_forward changed x in place",
+               hint="build new tensors ((x - mu) * inv_std) instead of x -= mu.")
+    ctx.expect(torch.allclose(out.mean(-1), torch.zeros(shape[:-1]), atol=1e-5),
+               "with gamma=1, beta=0 the rows of out do not have mean 0", hint=BATCH_AXIS_HINT)
+    ctx.expect(torch.allclose(out.var(-1, correction=0), torch.ones(shape[:-1]), atol=1e-3),
+               "with gamma=1, beta=0 the rows of out do not have (biased) variance 1",
+               hint="divide by sqrt(var + eps) with var the biased variance of each row (correction=0).")
+
+
+@suite.check("layernorm_forward", points=1,
+             title="matches F.layer_norm over the last dim (2-D, square and 3-D inputs)",
+             cases=[{"shape": [4, 6], "seed": 1}, {"shape": [5, 5], "seed": 2}, {"shape": [2, 3, 4], "seed": 3}])
+def matches_torch(ctx, shape, seed):
+    x, gamma, beta, out, _ = run_forward(ctx, shape, seed)
+    ctx.expect_reference(out, "out", tier="op",
+                         hint="out = gamma * (x - mu) / sqrt(var + eps) + beta with mu, var of each example over "
+                              "the last dim (biased variance, keepdim=True).")
+    ctx.expect_equal(out, reference_ln(x, gamma, beta, 1e-5), "out compared with F.layer_norm", tier="op")
+
+
+@suite.check("layernorm_forward", points=1, title="eps is added to the variance inside the square root",
+             cases=[{"shape": [4, 5], "seed": 4, "eps": 0.05}])
+def eps_inside(ctx, shape, seed, eps):
+    # rows with a small variance, so that eps matters
+    x, gamma, beta, out, _ = run_forward(ctx, shape, seed, eps=eps, scale=0.2, offset=1.0)
+    ctx.expect_reference(out, f"out with eps={eps} on rows of small variance", tier="op",
+                         hint="use 1 / sqrt(var + eps): eps belongs inside the square root.")
+    ctx.expect_equal(out, reference_ln(x, gamma, beta, eps), "out compared with F.layer_norm", tier="op")
+
+
+@suite.check("layernorm_forward", points=1,
+             title="a row alone gives the same output as within a batch, and calls keep no state",
+             cases=[{"shape": [5, 4], "seed": 5}])
+def row_independent(ctx, shape, seed):
+    x, gamma, beta, out, _ = run_forward(ctx, shape, seed)
+    other, _, _ = make_ln_inputs(ctx.gen(seed + 100), shape, scale=10.0, offset=20.0)
+    ctx.call("layernorm_forward", other, gamma, beta, 1e-5)  # an unrelated batch in between
+    again = expect_forward_form(ctx, ctx.call("layernorm_forward", x, gamma, beta, 1e-5), x)
+    ctx.expect(torch.allclose(again, out, rtol=1e-5, atol=1e-6),
+               "the same x gave a different output after another batch went through layernorm_forward",
+               hint="layer norm keeps no running statistics: compute mu and var from the current x only, every "
+                    "call, in training and in evaluation.")
+    for i in (0, shape[0] - 1):
+        alone = expect_forward_form(ctx, ctx.call("layernorm_forward", x[i:i + 1], gamma, beta, 1e-5), x[i:i + 1])
+        ctx.expect(torch.allclose(alone[0], out[i], rtol=1e-5, atol=1e-6),
+                   f"row {i} alone (a batch of one) gives another output than within the batch",
+                   hint=BATCH_AXIS_HINT)
+
+
+# ---------------------------------------------------------------------------------------------
+# layernorm_backward
+# ---------------------------------------------------------------------------------------------
+
+
+def rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    """CS231n's relative error: max |a - b| / max(1e-8, |a| + |b|)."""
+    return float(((a - b).abs() / (a.abs() + b.abs()).clamp_min(1e-8)).max())
+
+
+def numerical_gradient(f, x: torch.Tensor, h: float = 1e-3) -> torch.Tensor:
+    """Centred difference of the scalar f() with respect to every entry of x (fourth-order stencil)."""
+    grad = torch.zeros_like(x)
+    flat, gflat = x.view(-1), grad.view(-1)
+    for i in range(flat.numel()):
+        old = float(flat[i])
+        vals = []
+        for step in (2 * h, h, -h, -2 * h):
+            flat[i] = old + step
+            vals.append(float(f()))
+        flat[i] = old
+        gflat[i] = (-vals[0] + 8 * vals[1] - 8 * vals[2] + vals[3]) / (12 * h)
+    return grad
+
+
+def reference_grads(x, gamma, beta, dout, eps):
+    xs, gs, bs = (t.clone().requires_grad_(True) for t in (x, gamma, beta))
+    out = F.layer_norm(xs, (x.shape[-1],), gs, bs, eps)
+    return torch.autograd.grad(out, (xs, gs, bs), dout)
+
+
+def run_backward(ctx, shape, seed, eps=1e-5):
+    """float64 inputs through the student's forward, then the student's backward on its own cache."""
+    gen = ctx.gen(seed)
+    x, gamma, beta = make_ln_inputs(gen, shape, torch.float64)
+    dout = torch.randn(*shape, generator=gen, dtype=torch.float64)
+    res = ctx.call("layernorm_forward", x, gamma, beta, eps)
+    out = expect_forward_form(ctx, res, x)
+    ctx.expect(torch.allclose(out, reference_ln(x, gamma, beta, eps), rtol=1e-7, atol=1e-8),
+               "layernorm_forward gives a wrong output in float64, so its cache cannot be trusted",
+               hint="make layernorm_forward pass its checks first (and keep x's dtype: no .float()).")
+    grads = ctx.call("layernorm_backward", dout, res[1])
+    ctx.expect(isinstance(grads, (tuple, list)) and len(grads) == 3,
+               f"layernorm_backward should return a tuple (dx, dgamma, dbeta); got {type(grads).__name__}")
+    dx, dgamma, dbeta = grads
+    for name, got, like in (("dx", dx, x), ("dgamma", dgamma, gamma), ("dbeta", dbeta, beta)):
+        ctx.expect(isinstance(got, torch.Tensor) and got.shape == like.shape and got.dtype == like.dtype,
+                   f"{name} should be a {like.dtype} tensor of shape {list(like.shape)}; got "
+                   + (f"{got.dtype} {list(got.shape)}" if isinstance(got, torch.Tensor) else type(got).__name__),
+                   hint="dgamma and dbeta sum over every leading (example) dimension: shape (D,).")
+    return x, gamma, beta, dout, (dx, dgamma, dbeta)
+
+
+@suite.check("layernorm_backward", points=1, title="dx, dgamma, dbeta match autograd (float64)",
+             cases=[{"shape": [4, 5], "seed": 10}])
+def vs_autograd(ctx, shape, seed):
+    x, gamma, beta, dout, got = run_backward(ctx, shape, seed)
+    expected = reference_grads(x, gamma, beta, dout, 1e-5)
+    for name, g in zip(("dx", "dgamma", "dbeta"), got):
+        ctx.expect_reference(g, name, tier="float64")
+    for name, g, e in zip(("dx", "dgamma", "dbeta"), got, expected):
+        ctx.expect_equal(g, e, f"{name} compared with autograd through F.layer_norm", tier="float64")
+
+
+@suite.check("layernorm_backward", points=1,
+             title="dx, dgamma, dbeta match a centred numerical gradient (relative error < 1e-7)",
+             cases=[{"shape": [3, 6], "seed": 11}])
+def vs_numerical(ctx, shape, seed):
+    x, gamma, beta, dout, got = run_backward(ctx, shape, seed)
+    x, gamma, beta = x.clone(), gamma.clone(), beta.clone()
+
+    def loss():
+        return (reference_ln(x, gamma, beta, 1e-5) * dout).sum()
+
+    for name, g, wrt in zip(("dx", "dgamma", "dbeta"), got, (x, gamma, beta)):
+        err = rel_error(g, numerical_gradient(loss, wrt))
+        ctx.expect(err < 1e-7, f"{name}: relative error {err:.3g} against the numerical gradient (needs < 1e-7)",
+                   hint="with xhat = (x - mu) * inv_std and dxhat = dout * gamma: dx = inv_std * (dxhat - "
+                        "mean(dxhat) - xhat * mean(dxhat * xhat)), means over the last dim.")
+
+
+@suite.check("layernorm_backward", points=1,
+             title="inputs with several leading dims: dgamma and dbeta sum over all of them",
+             cases=[{"shape": [2, 3, 4], "seed": 12}])
+def leading_dims(ctx, shape, seed):
+    x, gamma, beta, dout, got = run_backward(ctx, shape, seed)
+    expected = reference_grads(x, gamma, beta, dout, 1e-5)
+    for name, g, e in zip(("dx", "dgamma", "dbeta"), got, expected):
+        ctx.expect_equal(g, e, f"{name} compared with autograd", tier="float64",
+                         hint="flatten the leading dims (dout.reshape(-1, D)) before summing for dgamma and dbeta.")
+
+
+# ---------------------------------------------------------------------------------------------
+# weight_norm
+# ---------------------------------------------------------------------------------------------
+
+
+def make_wn_inputs(gen: torch.Generator, shape):
+    v = torch.randn(*shape, generator=gen)
+    g = torch.randn(shape[0], *([1] * (len(shape) - 1)), generator=gen) * 2.0
+    return v, g
+
+
+def torch_weight_norm(v: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """w from torch.nn.utils.parametrizations.weight_norm(module, dim=0) with original0=g, original1=v."""
+    from torch.nn.utils.parametrizations import weight_norm as wn
+
+    if v.dim() == 2:
+        module = torch.nn.Linear(v.shape[1], v.shape[0], bias=False)
+    else:
+        module = torch.nn.Conv2d(v.shape[1], v.shape[0], tuple(v.shape[2:]), bias=False)
+    module = wn(module, name="weight", dim=0)
+    with torch.no_grad():
+        module.parametrizations.weight.original0.copy_(g)
+        module.parametrizations.weight.original1.copy_(v)
+        return module.weight.detach().clone()
+
+
+def run_wn(ctx, shape, seed):
+    v, g = make_wn_inputs(ctx.gen(seed), shape)
+    w = ctx.call("weight_norm", v, g)
+    ctx.expect(isinstance(w, torch.Tensor) and w.shape == v.shape and w.dtype == v.dtype,
+               f"weight_norm should return a tensor of v's shape {list(v.shape)}; got "
+               + (f"{list(w.shape)}" if isinstance(w, torch.Tensor) else type(w).__name__),
+               hint="compute the norm of each output row with keepdim=True, so it has g's shape.")
+    return v, g, w
+
+
+@suite.check("weight_norm", points=1,
+             title="Linear weight: matches torch.nn.utils.parametrizations.weight_norm(dim=0)",
+             cases=[{"shape": [4, 6], "seed": 20}, {"shape": [5, 5], "seed": 21}])
+def wn_linear(ctx, shape, seed):
+    v, g, w = run_wn(ctx, shape, seed)
+    ctx.expect_reference(w, "w", tier="op",
+                         hint="w = g * v / ||v|| where ||v|| is the L2 norm of each output row v[i] (over dim 1), "
+                              "shape (out, 1).")
+    ctx.expect_equal(w, torch_weight_norm(v, g), "w compared with torch's weight_norm parametrization", tier="op")
+
+
+@suite.check("weight_norm", points=1,
+             title="each row of w has norm |g_i|, and w does not change when v is rescaled",
+             cases=[{"shape": [3, 7], "seed": 22}])
+def wn_properties(ctx, shape, seed):
+    v, g, w = run_wn(ctx, shape, seed)
+    ctx.expect(torch.allclose(w.norm(dim=1), g.abs().view(-1), rtol=1e-5, atol=1e-6),
+               "the rows of w do not have norm |g_i|",
+               hint="divide each row v[i] by its own L2 norm (a square root of a sum of squares), then multiply "
+                    "by g[i].")
+    w2 = ctx.call("weight_norm", v * 3.5, g)
+    ctx.expect(isinstance(w2, torch.Tensor) and torch.allclose(w2, w, rtol=1e-5, atol=1e-6),
+               "weight_norm(3.5 * v, g) differs from weight_norm(v, g): only the direction of v should matter",
+               hint="divide v by its norm: the length of w comes from g alone.")
+
+
+@suite.check("weight_norm", points=1,
+             title="conv kernels (out, in, kh, kw): the norm runs over every dim but the first",
+             cases=[{"shape": [3, 2, 3, 3], "seed": 23}])
+def wn_conv(ctx, shape, seed):
+    v, g, w = run_wn(ctx, shape, seed)
+    ctx.expect_equal(w, torch_weight_norm(v, g), "w compared with torch's weight_norm on a Conv2d", tier="op",
+                     hint="take the norm over all dims except 0: torch.linalg.vector_norm(v, dim=tuple(range(1, "
+                          "v.dim())), keepdim=True).")
+
+
+# ---------------------------------------------------------------------------------------------
+# LayerNorm module
+# ---------------------------------------------------------------------------------------------
+
+
+@suite.check("LayerNorm", points=1,
+             title="LayerNorm(D) has parameters weight (ones) and bias (zeros) of shape (D,), and no buffers",
+             cases=[{"d": 6}])
+def module_structure(ctx, d):
+    ref = ctx.call("LayerNorm", d)
+    info = ctx.describe(ref)
+    params = {n: (shape, rg) for n, shape, rg in info.get("parameters", [])}
+    ctx.expect(params == {"weight": ([d], True), "bias": ([d], True)},
+               f"LayerNorm({d}) should have exactly the parameters weight [{d}] and bias [{d}]; got {params}",
+               hint="self.weight = nn.Parameter(torch.ones(D)); self.bias = nn.Parameter(torch.zeros(D)).")
+    ctx.expect(info.get("buffers") == [] and sorted(info.get("state_dict", [])) == ["bias", "weight"],
+               f"LayerNorm should have no buffers (its state_dict is weight and bias only, as nn.LayerNorm's); "
+               f"got buffers {[b[0] for b in info.get('buffers', [])]}",
+               hint="layer norm keeps no running statistics: do not register running_mean/running_var buffers.")
+    ctx.expect_equal(ctx.attr(ref, "weight"), torch.ones(d), "weight at initialisation")
+    ctx.expect_equal(ctx.attr(ref, "bias"), torch.zeros(d), "bias at initialisation")
+
+
+@suite.check("LayerNorm", points=1,
+             title="same output as nn.LayerNorm in train and in eval mode, for a row alone and in a batch",
+             cases=[{"shape": [5, 4], "seed": 30}])
+def module_train_eval(ctx, shape, seed):
+    gen = ctx.gen(seed)
+    x, gamma, beta = make_ln_inputs(gen, shape)
+    d = shape[-1]
+    ref = ctx.call("LayerNorm", d, eps=1e-5)
+    ctx.method(ref, "load_state_dict", {"weight": gamma, "bias": beta}, strict=False)
+    expected = reference_ln(x, gamma, beta, 1e-5)
+    ctx.method(ref, "train", True)
+    for _ in range(3):  # several training batches first: nothing may accumulate
+        x_k, _, _ = make_ln_inputs(gen, shape, scale=5.0, offset=10.0)
+        ctx.method(ref, "__call__", x_k)
+    y_train = ctx.method(ref, "__call__", x)
+    ctx.expect_equal(y_train, expected, "output in train mode, compared with nn.LayerNorm", tier="op")
+    ctx.method(ref, "eval")
+    y_eval = ctx.method(ref, "__call__", x)
+    ctx.expect_equal(y_eval, expected, "output in eval mode, compared with nn.LayerNorm (and with train mode)",
+                     tier="op",
+                     hint="layer norm uses the statistics of the current example in both modes: no running "
+                          "statistics, no branch on self.training.")
+    alone = ctx.method(ref, "__call__", x[:1])
+    ctx.expect_equal(alone, expected[:1], "eval output of row 0 alone", tier="op")
+
+
+# ---------------------------------------------------------------------------------------------
+# bn_ln_consistency
+# ---------------------------------------------------------------------------------------------
+
+CONSISTENCY_KEYS = ("bn_train_vs_eval", "ln_train_vs_eval", "bn_alone_vs_batch", "ln_alone_vs_batch")
+
+
+@suite.check("bn_ln_consistency", points=2,
+             title="BN depends on mode and batch, LN on neither: the four numbers",
+             cases=[{"shape": [8, 5], "seed": 40}])
+def consistency(ctx, shape, seed):
+    x, _, _ = make_ln_inputs(ctx.gen(seed), shape)
+    res = ctx.call("bn_ln_consistency", x, eps=1e-5, momentum=0.1)
+    ctx.expect(isinstance(res, dict) and set(res) == set(CONSISTENCY_KEYS),
+               f"bn_ln_consistency should return a dict with keys {list(CONSISTENCY_KEYS)}")
+    for k in CONSISTENCY_KEYS:
+        ctx.expect(isinstance(res[k], float), f"res[{k!r}] should be a Python float (use .item()); got "
+                   f"{type(res[k]).__name__}")
+    for k in ("ln_train_vs_eval", "ln_alone_vs_batch"):
+        ctx.expect(res[k] < 1e-5, f"res[{k!r}] = {res[k]:.3g}: layer norm should not depend on the mode or the batch",
+                   hint="use your LayerNorm / layernorm_forward: statistics per row, over the features.")
+    for k in ("bn_train_vs_eval", "bn_alone_vs_batch"):
+        ctx.expect(res[k] > 1e-2, f"res[{k!r}] = {res[k]:.3g}: batch norm should depend on the {k.split('_', 2)[2]}",
+                   hint="bn_alone_vs_batch: a batch of one row in training mode has mean = the row and variance 0; "
+                        "bn_train_vs_eval: eval uses running statistics after one training step.")
+    ctx.expect_reference([res[k] for k in CONSISTENCY_KEYS], f"the numbers {list(CONSISTENCY_KEYS)}",
+                         tier="composite")
