@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -115,9 +116,8 @@ def encode(obj: Any, keep: Callable[[Any], Ref] | None = None) -> Any:
     if isinstance(obj, Make):
         return {"__t__": "make", "factory": obj.factory, "args": [encode(a, keep) for a in obj.args],
                 "kwargs": {k: encode(v, keep) for k, v in obj.kwargs.items()}}
-    mod = type(obj).__module__ or ""
-    if mod.startswith("torch"):
-        torch = _torch()
+    torch = sys.modules.get("torch")
+    if torch is not None:
         if isinstance(obj, torch.Tensor):
             # Strip any subclass and autograd state: only the numbers travel.
             t = torch.Tensor.detach(obj)
@@ -169,9 +169,10 @@ def decode(data: Any, resolve: Callable[[dict], Any] | None = None, as_torch: bo
             raise WireError(f"dtype {dtype!r} not allowed")
         shape = tuple(int(s) for s in data["shape"])
         raw = base64.b64decode(data["data"], validate=True)
-        arr = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
-        if arr.size != int(np.prod(shape, dtype=np.int64)):
+        item = np.dtype(dtype).newbyteorder("<")
+        if len(raw) != item.itemsize * int(np.prod(shape, dtype=np.int64)):
             raise WireError("array data does not match its shape")
+        arr = np.frombuffer(raw, dtype=item)
         arr = arr.reshape(shape).copy()
         if tag == "tensor" and as_torch:
             return _torch().from_numpy(arr)

@@ -8,8 +8,7 @@ import os
 import subprocess
 import sys
 
-from conftest import (REPO, load_nb, solution_path, student_path, with_cell_appended, with_cells_after,
-                      write_nb)
+from conftest import REPO, load_nb, solution_path, student_path, with_cell_appended, with_cells_after, write_nb
 
 from autograder.engine import grade_notebook
 from autograder.sandbox.limits import Limits
@@ -186,7 +185,8 @@ def test_student_process_environment_has_no_grader_secrets(tmp_path, monkeypatch
     path = solution_plus("""
 import os
 def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
-    raise RuntimeError("env:" + ",".join(sorted(k for k in os.environ if "SECRET" in k)) + ":threads=" + os.environ.get("OMP_NUM_THREADS", "?"))
+    secrets = ",".join(sorted(k for k in os.environ if "SECRET" in k))
+    raise RuntimeError("env:" + secrets + ":threads=" + os.environ.get("OMP_NUM_THREADS", "?"))
 """, tmp_path, "env", after="split_data")
     result = grade_notebook(path)
     fb = result.checks[0].feedback

@@ -24,7 +24,9 @@ def split_ids(out: dict) -> dict[str, list[int]]:
     return {s: out[s][0][:, 0].round().long().tolist() for s in SPLITS}
 
 
-def expect_split_form(ctx, out, n: int, d: int) -> None:
+def expect_split_form(ctx, out, x: torch.Tensor) -> None:
+    """The result is {split: (x_part, y_part)} whose x rows are rows of the input ``x``."""
+    n, d = x.shape
     ctx.expect(isinstance(out, dict) and set(out) == set(SPLITS),
                f"split_data should return a dict with keys 'train', 'val', 'test'; got {type(out).__name__}"
                + (f" with keys {sorted(map(str, out))}" if isinstance(out, dict) else ""))
@@ -39,12 +41,16 @@ def expect_split_form(ctx, out, n: int, d: int) -> None:
                    f"out[{s!r}][0] should be float32 [rows, {d}]; got {xs.dtype} {list(xs.shape)}")
         ctx.expect(ys.shape == (xs.shape[0],) and ys.dtype == torch.int64,
                    f"out[{s!r}][1] should be int64 [rows] matching x; got {ys.dtype} {list(ys.shape)}")
+        ids = xs[:, 0].round().long()
+        ctx.expect(bool(((ids >= 0) & (ids < n)).all()) and torch.equal(xs, x[ids.clamp(0, n - 1)]),
+                   f"the rows of x in the {s} split are not rows of the input x",
+                   hint="select whole rows with an index tensor (x[idx]); do not create or modify rows.")
 
 
 def run_split(ctx, n: int, seed: int, global_seed: int = 0, d: int = 4):
     x, y = make_rows(ctx.gen(1000 + n), n, d)
     out = ctx.call("split_data", x, y, seed=seed, global_seed=global_seed)
-    expect_split_form(ctx, out, n, d)
+    expect_split_form(ctx, out, x)
     return x, y, out
 
 
@@ -77,10 +83,6 @@ def pairing(ctx, n, seed):
     x, _, out = run_split(ctx, n, seed)
     for s in SPLITS:
         xs, ys = out[s]
-        ids = xs[:, 0].round().long()
-        ctx.expect(bool(((ids >= 0) & (ids < n)).all()) and torch.equal(xs, x[ids.clamp(0, n - 1)]),
-                   f"the rows of x in the {s} split are not rows of the input x",
-                   hint="select whole rows with an index tensor (x[idx]); do not create or modify rows.")
         expected = (xs[:, 0].round().long() * 7) % 5
         bad = int((expected != ys).sum())
         ctx.expect(bad == 0, f"in the {s} split, {bad} of {len(ys)} labels do not belong to their rows",
@@ -91,7 +93,11 @@ def pairing(ctx, n, seed):
              cases=[{"n": 47, "seed": 0}])
 def shuffled(ctx, n, seed):
     _, _, out = run_split(ctx, n, seed)
-    train = split_ids(out)["train"]
+    ids = split_ids(out)
+    ctx.expect(sorted(ids["train"] + ids["val"] + ids["test"]) == list(range(n)),
+               "the splits do not contain every row exactly once, so shuffling cannot be judged",
+               hint="slice one permutation of all n rows into train, val and test.")
+    train = ids["train"]
     ctx.expect(train != list(range(len(train))),
                "the train split is the first rows in their original order: the data was not shuffled",
                hint="draw a permutation with torch.randperm(n, generator=g) and index x and y with it.")

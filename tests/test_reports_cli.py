@@ -1,0 +1,106 @@
+"""Reports (table, JSON, Gradescope, JUnit), --output, --fail-under and exit statuses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+from conftest import REPO
+
+from autograder.engine import grade_notebook
+from autograder.reports import RENDERERS
+from autograder.results import GradingRun
+
+EXAMPLE = os.path.join(REPO, "examples", "01_data_splits-example.ipynb")
+
+
+@pytest.fixture(scope="module")
+def example_run() -> GradingRun:
+    return GradingRun([grade_notebook(EXAMPLE)])
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True, cwd=REPO)
+
+
+def test_table_lists_every_check_total_and_feedback(example_run):
+    text = RENDERERS["table"](example_run)
+    nb = example_run.notebooks[0]
+    for c in nb.checks:
+        assert c.name in text
+    assert "TOTAL" in text and f"{nb.score:g} / {nb.max_score:g}" in text
+    assert "this matches a known mistake: sizes were rounded with round()" in text
+
+
+def test_json_report_schema(example_run):
+    data = json.loads(RENDERERS["json"](example_run))
+    assert data["schema"] == "regnorm-report/1" and data["graded"] is True
+    nb = data["notebooks"][0]
+    assert nb["assignment"] == "01_data_splits"
+    assert 0 < data["score"] < data["max_score"] == nb["max_score"]
+    statuses = {c["status"] for c in nb["checks"]}
+    assert {"passed", "failed"} <= statuses
+    for c in nb["checks"]:
+        assert {"name", "group", "title", "points", "score", "status", "hidden", "feedback", "cases"} <= set(c)
+
+
+def test_gradescope_results_follow_the_spec(example_run):
+    data = json.loads(RENDERERS["gradescope"](example_run))
+    assert data["score"] == example_run.score
+    assert data["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
+    assert data["tests"]
+    for t in data["tests"]:
+        assert {"name", "score", "max_score", "status", "output"} <= set(t)
+        assert t["status"] in ("passed", "failed")
+        assert t["visibility"] in ("visible", "after_published")
+        assert 0 <= t["score"] <= t["max_score"]
+    assert sum(t["max_score"] for t in data["tests"]) == example_run.max_score
+
+
+def test_junit_parses_and_counts_failures(example_run):
+    root = ET.fromstring(RENDERERS["junit"](example_run))
+    assert root.tag == "testsuites"
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    assert len(cases) == len(example_run.notebooks[0].checks)
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert int(suite.get("failures")) == len(failed) > 0
+
+
+def test_cli_output_file_fail_under_and_exit_statuses(tmp_path):
+    out = tmp_path / "reports" / "report.xml"
+    proc = cli("grade", EXAMPLE, "--format", "junit", "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert ET.parse(out).getroot().tag == "testsuites"
+    assert "TOTAL" in proc.stdout  # the table still goes to the terminal
+    assert not [p for p in os.listdir(out.parent) if p.startswith(".report-")]  # no temp files left
+
+    below = cli("grade", EXAMPLE, "--fail-under", "15")
+    assert below.returncode == 1
+    assert cli("grade", "--format", "yaml", EXAMPLE).returncode == 2
+    missing = cli("grade", str(tmp_path / "nope.ipynb"))
+    assert missing.returncode == 3 and "no such file" in missing.stdout
+
+
+def test_unknown_assignment_is_reported_not_crashed(tmp_path):
+    nb = json.load(open(EXAMPLE))
+    nb["metadata"].pop("regnorm")
+    path = tmp_path / "homework.ipynb"
+    path.write_text(json.dumps(nb))
+    proc = cli("grade", str(path))
+    assert proc.returncode == 3
+    assert "cannot tell which assignment" in proc.stdout
+    forced = cli("grade", str(path), "--assignment", "01_data_splits", "--format", "json")
+    assert forced.returncode == 0 and json.loads(forced.stdout)["score"] > 0
+
+
+def test_assignment_detected_from_file_name_without_metadata(tmp_path):
+    nb = json.load(open(EXAMPLE))
+    nb["metadata"].pop("regnorm")
+    path = tmp_path / "data_splits-jane.ipynb"
+    path.write_text(json.dumps(nb))
+    assert grade_notebook(str(path)).assignment == "01_data_splits"
