@@ -104,3 +104,9 @@ def test_assignment_detected_from_file_name_without_metadata(tmp_path):
     path = tmp_path / "data_splits-jane.ipynb"
     path.write_text(json.dumps(nb))
     assert grade_notebook(str(path)).assignment == "01_data_splits"
+
+
+def test_example_submission_is_up_to_date_with_the_student_notebook():
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "tools", "make_example.py"), "--check"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
