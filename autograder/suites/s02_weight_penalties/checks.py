@@ -1,0 +1,338 @@
+"""Visible checks of assignment 02 (shipped to students; the self-check runs these).
+
+Models are built in the student's process from ``autograder.fixtures.penalties`` (seeded; every
+parameter is random, so biases and norm parameters are non-zero and each parameter tensor is unique),
+and the grader builds the same model itself when it needs a reference computed with torch's own
+optimizers.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from autograder.fixtures import penalties as P
+from autograder.student import StudentCallError
+from autograder.suites.s02_weight_penalties import suite
+
+FIX = "autograder.fixtures.penalties"
+
+PENALTY_HINT = ("sum over the weights of Linear and Conv layers only (not biases, not BatchNorm/LayerNorm/GroupNorm "
+                "parameters): L1 = lam * sum(|w|), L2 = (lam / 2) * sum(w**2).")
+
+
+def model_arg(ctx, kind, seed):
+    return ctx.make(f"{FIX}:build", kind, seed)
+
+
+def scalar(ctx, out, fn):
+    ctx.expect(isinstance(out, torch.Tensor) and out.numel() == 1,
+               f"{fn} should return a scalar (0-dim) tensor; got "
+               + (f"a tensor of shape {list(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__),
+               hint="accumulate with torch operations (e.g. w.abs().sum()) so the result is a differentiable tensor.")
+    return float(out.reshape(()).double())
+
+
+# -- l1_penalty / l2_penalty: values --------------------------------------------------------------
+
+def _penalty_value(ctx, fn, kind, seed, lam):
+    out = ctx.call(fn, model_arg(ctx, kind, seed), lam)
+    value = scalar(ctx, out, fn)
+    ctx.expect_reference(value, f"{fn}(model, lam={lam})", tier="op", hint=PENALTY_HINT)
+
+
+@suite.check("l1_penalty", points=1, title="lam * sum |w| over Linear/Conv weights (no biases, no norm parameters)",
+             cases=[{"kind": "mlp", "seed": 0, "lam": 0.01}])
+def value(ctx, kind, seed, lam):
+    _penalty_value(ctx, "l1_penalty", kind, seed, lam)
+
+
+@suite.check("l2_penalty", points=1, title="(lam/2) * sum w**2 over Linear/Conv weights (no biases, no norm parameters)",
+             cases=[{"kind": "mlp", "seed": 0, "lam": 0.01}], name="l2_penalty.value")
+def l2_value(ctx, kind, seed, lam):
+    _penalty_value(ctx, "l2_penalty", kind, seed, lam)
+
+
+# -- gradients, through training ----------------------------------------------------------------
+
+def reference_sgd(kind, seed, x, y, lr, lam, steps, penalty):
+    """What SGD on the penalized loss must give, computed in the grader with torch's own SGD.
+
+    ``penalty="l2"``: plain loss + ``torch.optim.SGD`` with ``weight_decay=lam`` on the penalized
+    tensors only (the equivalence the notebook derives). ``penalty="l1"``: the L1 term's gradient
+    ``lam * sign(w)`` added to the penalized tensors' gradients.
+    """
+    model = P.build(kind, seed)
+    names = set(P.penalized_names(model))
+    decay = [p for n, p in model.named_parameters() if n in names]
+    rest = [p for n, p in model.named_parameters() if n not in names]
+    wd = lam if penalty == "l2" else 0.0
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}], lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        if penalty == "l1":
+            for p in decay:
+                p.grad += lam * torch.sign(p.detach())
+        opt.step()
+    return {n: p.detach().clone() for n, p in model.named_parameters()}
+
+
+def _train_with_penalty(ctx, penalty, kind, seed, lam, lr=0.1, steps=4, n=16):
+    x, y = P.inputs(kind, n, seed + 100)
+    got = ctx.call("sgd_on_penalized_loss", model_arg(ctx, kind, seed), x, y, lr, lam, steps, penalty=penalty)
+    ctx.expect(isinstance(got, dict), "sgd_on_penalized_loss should return a dict {name: parameter tensor}")
+    return got, reference_sgd(kind, seed, x, y, lr, lam, steps, penalty)
+
+
+@suite.check("l1_penalty", points=1, title="gradient: SGD on loss + l1_penalty adds lam*sign(w) to the weights' gradients",
+             cases=[{"kind": "mlp", "seed": 1, "lam": 0.05}], name="l1_penalty.gradient")
+def l1_gradient(ctx, kind, seed, lam):
+    got, expected = _train_with_penalty(ctx, "l1", kind, seed, lam)
+    ctx.expect_equal(got, expected, "parameters after 4 SGD steps on cross_entropy + l1_penalty", tier="steps",
+                     hint="the penalty must stay a differentiable function of the weights (no .item(), no "
+                          "torch.tensor(...) around it, no .detach()), with gradient lam * sign(w) on weights only.")
+
+
+@suite.check("l2_penalty", points=2,
+             title="SGD on loss + l2_penalty(model, lam) == SGD(weight_decay=lam) on the penalized tensors",
+             cases=[{"kind": "mlp", "seed": 1, "lam": 0.05}], name="l2_penalty.sgd_equivalence")
+def l2_equivalence(ctx, kind, seed, lam):
+    got, expected = _train_with_penalty(ctx, "l2", kind, seed, lam)
+    ctx.expect_equal(got, expected, "parameters after 4 SGD steps on cross_entropy + l2_penalty, compared with "
+                     "torch.optim.SGD(weight_decay=lam) on the Linear/Conv weights", tier="steps",
+                     hint="the gradient of (lam/2)*sum(w**2) is lam*w, exactly SGD's weight decay term; without "
+                          "the 1/2 the gradient is twice the decay, and penalized biases or norm parameters "
+                          "are decayed although weight decay would leave them alone; and the penalty must stay "
+                          "a differentiable function of the weights (no .item(), no torch.tensor(...)).")
+
+
+# -- sgd_step_weight_decay -------------------------------------------------------------------------
+
+SHAPES = [[3, 4], [4], [2, 3, 3]]
+STEP_HINT = ("each step is p -= lr * (p.grad + weight_decay * p), applied once per parameter: decay pulls p towards 0 "
+             "(a + inside the bracket) and is not also applied separately.")
+
+
+def student_step(ctx, params, lr, wd, with_args=False):
+    try:
+        if with_args:
+            return ctx.call_with_args("sgd_step_weight_decay", params, lr, wd)
+        return ctx.call("sgd_step_weight_decay", params, lr, wd)
+    except StudentCallError as exc:
+        if exc.kind == "exception" and "leaf Variable" in exc.message:
+            ctx.fail("sgd_step_weight_decay modified a parameter in place while autograd was recording "
+                     f"(RuntimeError: {exc.message.splitlines()[0]})",
+                     hint="the update is not part of the graph: wrap it in `with torch.no_grad():`.")
+        raise
+
+
+@suite.check("sgd_step_weight_decay", points=2,
+             title="several steps match torch.optim.SGD(lr, weight_decay=wd)",
+             cases=[{"seed": 0, "lr": 0.1, "wd": 0.05, "steps": 5}])
+def matches_torch(ctx, seed, lr, wd, steps, shapes=None):
+    shapes = shapes or SHAPES
+    _, args = student_step(ctx, ctx.make(f"{FIX}:grad_params", seed, shapes), lr, wd, with_args=True)
+    ref = args[0]
+    for _ in range(steps - 1):
+        ctx.method(ref, "refresh_grads")
+        student_step(ctx, ref, lr, wd)
+    got = ctx.method(ref, "state")["values"]
+    ctx.expect_reference(got, f"parameters after {steps} steps", tier="steps", hint=STEP_HINT)
+    expected = P.grad_params(seed, shapes)
+    opt = torch.optim.SGD(expected, lr=lr, weight_decay=wd)
+    for k in range(steps):
+        if k:
+            expected.refresh_grads()
+        opt.step()
+    ctx.expect_equal(got, [p.detach() for p in expected],
+                     f"parameters after {steps} steps, compared with torch.optim.SGD(lr={lr}, weight_decay={wd})",
+                     tier="steps", hint=STEP_HINT)
+
+
+@suite.check("sgd_step_weight_decay", points=1,
+             title="updates each parameter in place, outside autograd (still a leaf, no grad_fn)",
+             cases=[{"seed": 1, "lr": 0.1, "wd": 0.1}])
+def in_place(ctx, seed, lr, wd, shapes=None):
+    shapes = shapes or SHAPES
+    before = P.grad_params(seed, shapes)
+    _, args = student_step(ctx, ctx.make(f"{FIX}:grad_params", seed, shapes), lr, wd, with_args=True)
+    state = ctx.method(args[0], "state")
+    unchanged = [i for i, (a, b) in enumerate(zip(state["values"], before)) if torch.equal(a, b.detach())]
+    ctx.expect(not unchanged, f"parameters {unchanged} are unchanged after the step: the update did not reach "
+               "the tensors in `params`",
+               hint="update in place (p -= ..., p.add_(...), p.copy_(...)); `p = p - ...` only rebinds a local name.")
+    ctx.expect(all(state["is_leaf"]) and all(state["requires_grad"]) and not any(state["has_grad_fn"]),
+               "after the step some parameters are no longer leaf tensors requiring grad (the update was "
+               "recorded by autograd)", hint="do the update under `with torch.no_grad():`.")
+
+
+@suite.check("sgd_step_weight_decay", points=1, title="leaves p.grad unchanged",
+             cases=[{"seed": 2, "lr": 0.1, "wd": 0.1}])
+def grad_untouched(ctx, seed, lr, wd, shapes=None):
+    shapes = shapes or SHAPES
+    before = P.grad_params(seed, shapes)
+    _, args = student_step(ctx, ctx.make(f"{FIX}:grad_params", seed, shapes), lr, wd, with_args=True)
+    grads = ctx.method(args[0], "state")["grads"]
+    changed = [i for i, (g, p) in enumerate(zip(grads, before)) if g is None or not torch.equal(g, p.grad)]
+    ctx.expect(not changed, f"p.grad of parameters {changed} changed during the step",
+               hint="do not add the decay into p.grad in place (p.grad.add_(...)); compute "
+                    "p.grad + weight_decay * p as a new tensor, or use p.add_(p, alpha=...) separately.")
+
+
+# -- make_param_groups -----------------------------------------------------------------------------
+
+def _groups(ctx, kind, seed, wd):
+    out = ctx.call("make_param_groups", model_arg(ctx, kind, seed), wd)
+    ctx.expect(isinstance(out, (list, tuple)) and len(out) == 2 and all(isinstance(g, dict) for g in out),
+               f"make_param_groups should return a list of two dicts; got {type(out).__name__}"
+               + (f" of {len(out)}" if isinstance(out, (list, tuple)) else ""))
+    for i, g in enumerate(out):
+        ctx.expect("params" in g and "weight_decay" in g, f"group {i} should have the keys 'params' and 'weight_decay'")
+        ctx.expect(isinstance(g["params"], (list, tuple)) and all(isinstance(p, torch.Tensor) for p in g["params"]),
+                   f"group {i}['params'] should be a list of parameter tensors",
+                   hint="build lists, e.g. decay = [...]; a generator such as model.parameters() is used up once.")
+    return out
+
+
+def _names(model, tensors):
+    """Map returned tensors to parameter names by value (every fixture parameter is unique)."""
+    named = list(model.named_parameters())
+    out = []
+    for t in tensors:
+        hits = [n for n, p in named if p.shape == t.shape and torch.equal(p.detach(), t)]
+        out.append(hits[0] if hits else None)
+    return out
+
+
+@suite.check("make_param_groups", points=1, title="two groups: [{params, weight_decay=wd}, {params, weight_decay=0.0}]",
+             cases=[{"kind": "mlp", "seed": 0, "wd": 0.01}])
+def form(ctx, kind, seed, wd):
+    out = _groups(ctx, kind, seed, wd)
+    ctx.expect_equal([float(g["weight_decay"]) for g in out], [wd, 0.0], "weight_decay of the two groups",
+                     tier="exact", hint="the first group decays (weight_decay=weight_decay), the second does not "
+                                        "(weight_decay=0.0).")
+
+
+@suite.check("make_param_groups", points=1, title="every parameter of the model is in exactly one group",
+             cases=[{"kind": "mlp", "seed": 0, "wd": 0.01}])
+def partition(ctx, kind, seed, wd):
+    out = _groups(ctx, kind, seed, wd)
+    model = P.build(kind, seed)
+    names = [_names(model, g["params"]) for g in out]
+    every = names[0] + names[1]
+    ctx.expect(None not in every, "a group holds a tensor that is not one of the model's parameters",
+               hint="put the model's own parameter tensors in the groups (no copies, no .data, no new tensors).")
+    both = sorted(set(names[0]) & set(names[1]))
+    dupes = sorted({n for n in every if every.count(n) > 1})
+    missing = [n for n, _ in model.named_parameters() if n not in every]
+    ctx.expect(not both and not dupes, f"parameters in both groups (or twice): {both or dupes}",
+               hint="each parameter belongs to exactly one group: decide per parameter, decay OR no decay.")
+    ctx.expect(not missing, f"parameters in no group: {missing}",
+               hint="every parameter must be in a group, or the optimizer never updates it: loop over "
+                    "model.named_parameters() (or model.parameters()) once and put each one somewhere.")
+
+
+@suite.check("make_param_groups", points=1,
+             title="Linear/Conv weights decay; biases and norm parameters do not",
+             cases=[{"kind": "mlp", "seed": 0, "wd": 0.01}])
+def assignment(ctx, kind, seed, wd):
+    out = _groups(ctx, kind, seed, wd)
+    model = P.build(kind, seed)
+    decay = sorted(n for n in _names(model, out[0]["params"]) if n)
+    expected = sorted(P.penalized_names(model))
+    wrong_in = sorted(set(decay) - set(expected))
+    wrong_out = sorted(set(expected) - set(decay))
+    ctx.expect(not wrong_in, f"these should not decay but are in the decay group: {wrong_in}",
+               hint="biases and the weight/bias of normalization layers (BatchNorm, LayerNorm, GroupNorm) go in "
+                    "the no-decay group; only weight matrices and conv kernels decay.")
+    ctx.expect(not wrong_out, f"these weights should decay but are not in the decay group: {wrong_out}",
+               hint="the weights of every Linear and Conv layer go in the decay group.")
+
+
+# -- ridge_fit -------------------------------------------------------------------------------------
+
+def ridge_data(n, d, seed):
+    g = torch.Generator().manual_seed(int(seed))
+    x = torch.randn(n, d, generator=g, dtype=torch.float64) * 2 + 1.5
+    w = torch.randn(d, generator=g, dtype=torch.float64)
+    y = x @ w + 4.0 + 0.3 * torch.randn(n, generator=g, dtype=torch.float64)
+    return x, y
+
+
+def _ridge(ctx, n, d, lam, seed):
+    x, y = ridge_data(n, d, seed)
+    out = ctx.call("ridge_fit", x, y, lam)
+    ctx.expect(isinstance(out, (tuple, list)) and len(out) == 2, "ridge_fit should return a tuple (w, b)")
+    w, b = out
+    ctx.expect(isinstance(w, torch.Tensor) and w.shape == (d,), f"w should be a tensor of shape ({d},)")
+    ctx.expect(isinstance(b, torch.Tensor) and b.numel() == 1, "b should be a scalar tensor")
+    return x, y, w, b.reshape(())
+
+
+@suite.check("ridge_fit", points=2, title="matches the closed-form ridge solution (intercept not penalized)",
+             cases=[{"n": 12, "d": 3, "lam": 0.5, "seed": 0}])
+def reference(ctx, n, d, lam, seed):
+    _, _, w, b = _ridge(ctx, n, d, lam, seed)
+    ctx.expect_reference(w, "w", tier="composite",
+                         hint="minimize sum((X @ w + b - y)**2) + lam * sum(w**2): center X and y, solve "
+                              "(Xc.T @ Xc + lam * I) w = Xc.T @ yc, then b = mean(y) - mean(X) @ w.")
+    # reshape(1): the wire turns 0-dim tensors into shape [1] (np.ascontiguousarray), so compare as [1].
+    ctx.expect_reference(b.double().reshape(1), "b", tier="composite")
+
+
+@suite.check("ridge_fit", points=1, title="the intercept is not penalized: b = mean(y) - mean(X) @ w",
+             cases=[{"n": 15, "d": 2, "lam": 1000.0, "seed": 1}])
+def intercept(ctx, n, d, lam, seed):
+    x, y, w, b = _ridge(ctx, n, d, lam, seed)
+    expected = y.mean() - x.mean(0) @ w.double()
+    ctx.expect_equal(b.double(), expected, "b compared with mean(y) - mean(X) @ w", tier="composite",
+                     hint="the intercept was penalized (shrunk towards 0): leave b out of the penalty, e.g. by "
+                          "centering X and y, or by a zero in the penalty matrix's entry for the ones column.")
+
+
+@suite.check("ridge_fit", points=1, title="lam = 0 gives ordinary least squares with an intercept",
+             cases=[{"n": 20, "d": 4, "lam": 0.0, "seed": 2}])
+def ols_at_zero(ctx, n, d, lam, seed):
+    x, y, w, b = _ridge(ctx, n, d, lam, seed)
+    a = torch.cat([x, torch.ones(n, 1, dtype=x.dtype)], dim=1)
+    sol = torch.linalg.lstsq(a, y.unsqueeze(1)).solution.squeeze(1)
+    ctx.expect_equal(torch.cat([w.double(), b.double().reshape(1)]), sol, "(w, b) with lam=0 compared with "
+                     "torch.linalg.lstsq", tier="composite",
+                     hint="with lam=0 ridge is ordinary least squares: check the sum of squared residuals.")
+
+
+# -- decay_pull (Adam vs AdamW) --------------------------------------------------------------------
+
+@suite.check("decay_pull", points=2, title="w without decay - w with decay, for torch.optim.Adam and AdamW",
+             cases=[{"optimizer": "adam", "grad_scale": 10.0, "lr": 0.01, "weight_decay": 0.1, "steps": 100},
+                    {"optimizer": "adamw", "grad_scale": 10.0, "lr": 0.01, "weight_decay": 0.1, "steps": 100}])
+def matches(ctx, optimizer, grad_scale, lr, weight_decay, steps):
+    out = ctx.call("decay_pull", optimizer, grad_scale, lr, weight_decay, steps)
+    if isinstance(out, torch.Tensor) and out.numel() == 1:
+        out = out.item()
+    ctx.expect(isinstance(out, (int, float)), f"decay_pull should return a float; got {type(out).__name__}")
+    ctx.expect_reference(float(out), f"decay_pull({optimizer!r}, grad_scale={grad_scale})", tier="steps",
+                         hint="run torch.optim.Adam / torch.optim.AdamW (default betas and eps) twice from w = 1.0, "
+                              "once with weight_decay=0.0 and once with weight_decay, with the loss "
+                              "grad_scale * (-1)**t * w at step t; return w_without - w_with.")
+
+
+@suite.check("decay_pull", points=1, title="AdamW's pull does not depend on the gradient scale; Adam's does",
+             cases=[{"lr": 0.01, "weight_decay": 0.1, "steps": 100}])
+def contrast(ctx, lr, weight_decay, steps):
+    pulls = {}
+    for opt in ("adam", "adamw"):
+        for scale in (0.1, 100.0):
+            out = ctx.call("decay_pull", opt, scale, lr, weight_decay, steps)
+            pulls[opt, scale] = float(out.item() if isinstance(out, torch.Tensor) else out)
+    w_small, w_big = pulls["adamw", 0.1], pulls["adamw", 100.0]
+    ctx.expect(w_small > 0 and abs(w_big - w_small) <= 0.1 * w_small,
+               f"with AdamW the pull should be about the same at grad_scale 0.1 and 100; got {w_small:.4g} and "
+               f"{w_big:.4g}", hint="AdamW decays w directly (w -= lr * weight_decay * w), outside the adaptive scaling.")
+    a_small, a_big = pulls["adam", 0.1], pulls["adam", 100.0]
+    ctx.expect(a_small > 0 and a_big < 0.1 * a_small,
+               f"with Adam(weight_decay) the pull should shrink when gradients are large; got {a_small:.4g} at "
+               f"grad_scale 0.1 and {a_big:.4g} at 100",
+               hint="Adam adds weight_decay * w to the gradient, which is then divided by sqrt(v): use "
+                    "torch.optim.Adam for 'adam' and torch.optim.AdamW for 'adamw'.")

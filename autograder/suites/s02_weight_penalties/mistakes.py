@@ -1,0 +1,182 @@
+"""Realistic wrong implementations for assignment 02, each with the hint that names it.
+
+Instructor-only. ``feedback=`` is the text the student sees when a property check (rather than a
+comparison with recorded values) is what catches the mistake; the tests assert it.
+"""
+
+import torch
+import torch.nn as nn
+
+from autograder.suites.s02_weight_penalties import suite
+
+CHECK_HINT_GRAD = "p.grad of parameters"
+_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+def _weights(model):
+    return [m.weight for m in model.modules() if isinstance(m, _LAYERS)]
+
+
+# -- penalties ---------------------------------------------------------------------------------------
+
+@suite.mistake("l1_penalty", name="biases_penalized",
+               hint="biases (and/or norm parameters) were penalized: L1 goes over Linear/Conv weights only.",
+               targets=("l1_penalty.value", "l1_penalty.gradient"))
+def l1_penalty(model, lam):
+    return lam * sum(p.abs().sum() for p in model.parameters())
+
+
+@suite.mistake("l1_penalty", name="squares_in_l1",
+               hint="the L1 penalty squares the weights: it is lam * sum(|w|), not lam * sum(w**2).",
+               targets=("l1_penalty.value", "l1_penalty.gradient"))
+def l1_penalty(model, lam):  # noqa: F811
+    return lam * sum((w ** 2).sum() for w in _weights(model))
+
+
+@suite.mistake("l2_penalty", name="biases_penalized",
+               hint="biases (and/or norm parameters) were penalized: L2 goes over Linear/Conv weights only.",
+               targets=("l2_penalty.value", "l2_penalty.sgd_equivalence"))
+def l2_penalty(model, lam):
+    return lam / 2 * sum((p ** 2).sum() for p in model.parameters())
+
+
+@suite.mistake("l2_penalty", name="norm_weights_penalized",
+               hint="the weights of normalization layers were penalized (every parameter named 'weight'): only "
+                    "Linear/Conv weights are.",
+               targets=("l2_penalty.value", "l2_penalty.sgd_equivalence"))
+def l2_penalty(model, lam):  # noqa: F811
+    return lam / 2 * sum((p ** 2).sum() for n, p in model.named_parameters() if n.endswith("weight"))
+
+
+@suite.mistake("l2_penalty", name="missing_half",
+               hint="the 1/2 is missing: with lam * sum(w**2) the gradient is 2*lam*w, twice SGD's weight decay; "
+                    "the convention is (lam / 2) * sum(w**2).",
+               targets=("l2_penalty.value", "l2_penalty.sgd_equivalence"))
+def l2_penalty(model, lam):  # noqa: F811
+    return lam * sum((w ** 2).sum() for w in _weights(model))
+
+
+@suite.mistake("l2_penalty", name="not_differentiable",
+               hint="the penalty is cut off from autograd (.item() / torch.tensor(...)), so it adds nothing to the "
+                    "gradients.",
+               targets=("l2_penalty.sgd_equivalence",),
+               feedback="the penalty must stay a differentiable function")
+def l2_penalty(model, lam):  # noqa: F811
+    return torch.tensor(lam / 2 * sum(float((w.detach() ** 2).sum()) for w in _weights(model)))
+
+
+# -- sgd_step_weight_decay -----------------------------------------------------------------------------
+
+@suite.mistake("sgd_step_weight_decay", name="sign_flipped",
+               hint="the sign of the decay is flipped: p -= lr * (p.grad + weight_decay * p) pulls p towards 0.",
+               targets=("sgd_step_weight_decay.matches_torch",))
+def sgd_step_weight_decay(params, lr, weight_decay):
+    with torch.no_grad():
+        for p in params:
+            p -= lr * (p.grad - weight_decay * p)
+
+
+@suite.mistake("sgd_step_weight_decay", name="tracked_by_autograd",
+               hint="the in-place update ran with autograd recording; wrap it in torch.no_grad().",
+               targets=("sgd_step_weight_decay.matches_torch", "sgd_step_weight_decay.in_place"),
+               feedback="wrap it in `with torch.no_grad():`")
+def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
+    for p in params:
+        p.sub_(lr * (p.grad + weight_decay * p))
+
+
+@suite.mistake("sgd_step_weight_decay", name="not_in_place",
+               hint="the parameters were not updated: `p = p - ...` rebinds a local name; update in place.",
+               targets=("sgd_step_weight_decay.matches_torch", "sgd_step_weight_decay.in_place"))
+def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
+    with torch.no_grad():
+        for p in params:
+            p = p - lr * (p.grad + weight_decay * p)  # noqa: PLW2901
+
+
+@suite.mistake("sgd_step_weight_decay", name="mutates_grad",
+               hint="p.grad was modified in place (p.grad.add_(...)).",
+               targets=("sgd_step_weight_decay.grad_untouched",), feedback=CHECK_HINT_GRAD)
+def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
+    with torch.no_grad():
+        for p in params:
+            p.grad.add_(p, alpha=weight_decay)
+            p.sub_(lr * p.grad)
+
+
+@suite.mistake("sgd_step_weight_decay", name="decay_twice",
+               hint="weight decay was applied twice (a separate p *= 1 - lr*wd and again inside the gradient).",
+               targets=("sgd_step_weight_decay.matches_torch",))
+def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
+    with torch.no_grad():
+        for p in params:
+            p.mul_(1 - lr * weight_decay)
+            p -= lr * (p.grad + weight_decay * p)
+
+
+# -- make_param_groups -----------------------------------------------------------------------------
+
+@suite.mistake("make_param_groups", name="in_both_groups",
+               hint="every parameter went into the decay group and biases/norm parameters into the no-decay group "
+                    "as well.",
+               targets=("make_param_groups.partition",), feedback="parameters in both groups")
+def make_param_groups(model, weight_decay):
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    return [{"params": list(model.parameters()), "weight_decay": weight_decay},
+            {"params": no_decay, "weight_decay": 0.0}]
+
+
+@suite.mistake("make_param_groups", name="in_no_group",
+               hint="norm weights and conv kernels are in no group.",
+               targets=("make_param_groups.partition",), feedback="parameters in no group")
+def make_param_groups(model, weight_decay):  # noqa: F811
+    decay = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
+    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias")]
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+@suite.mistake("make_param_groups", name="norm_weights_decayed",
+               hint="norm weights are decayed (split by name 'bias' only).",
+               targets=("make_param_groups.assignment",), feedback="should not decay but are in the decay group")
+def make_param_groups(model, weight_decay):  # noqa: F811
+    decay = [p for n, p in model.named_parameters() if not n.endswith("bias")]
+    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias")]
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+# -- ridge_fit ------------------------------------------------------------------------------------------
+
+@suite.mistake("ridge_fit", name="intercept_penalized",
+               hint="the intercept was penalized: a ones column was appended to X and lam * I covers it too; the "
+                    "intercept's diagonal entry must be 0 (or center X and y).",
+               targets=("ridge_fit.reference", "ridge_fit.intercept"))
+def ridge_fit(X, y, lam):
+    a = torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype)], dim=1)
+    sol = torch.linalg.solve(a.T @ a + lam * torch.eye(a.shape[1], dtype=X.dtype), a.T @ y)
+    return sol[:-1], sol[-1]
+
+
+@suite.mistake("ridge_fit", name="no_intercept",
+               hint="no intercept was fitted (b = 0): the model is X @ w + b with b free.",
+               targets=("ridge_fit.reference", "ridge_fit.intercept", "ridge_fit.ols_at_zero"))
+def ridge_fit(X, y, lam):  # noqa: F811
+    w = torch.linalg.solve(X.T @ X + lam * torch.eye(X.shape[1], dtype=X.dtype), X.T @ y)
+    return w, torch.zeros((), dtype=X.dtype)
+
+
+# -- decay_pull ---------------------------------------------------------------------------------------
+
+@suite.mistake("decay_pull", name="adam_for_both",
+               hint="Adam(weight_decay) was used for 'adamw' too: AdamW is torch.optim.AdamW (decoupled decay).",
+               targets=("decay_pull.matches", "decay_pull.contrast"))
+def decay_pull(optimizer, grad_scale, lr, weight_decay, steps):
+    finals = []
+    for wd in (0.0, weight_decay):
+        w = torch.ones(1, requires_grad=True)
+        opt = torch.optim.Adam([w], lr=lr, weight_decay=wd)
+        for t in range(steps):
+            opt.zero_grad()
+            (grad_scale * (-1) ** t * w).sum().backward()
+            opt.step()
+        finals.append(float(w.detach()))
+    return finals[0] - finals[1]
