@@ -59,6 +59,37 @@ def cmd_merge_scores(args) -> int:
     return EXIT_OK
 
 
+def cmd_check_report(args) -> int:
+    """Exit 0 iff every check of GROUP passed in a ``--format json`` report (one CI step per group)."""
+    import json
+
+    try:
+        with open(args.report, encoding="utf-8") as fh:
+            report = json.load(fh)
+        notebooks = report["notebooks"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"no grading report ({exc}); see the grading step's log")
+        return 1
+    checks = []
+    for nb in notebooks:
+        if nb.get("error"):
+            print(f"{nb.get('path')}: could not be graded: {nb['error']}")
+        if args.assignment and nb.get("assignment") != args.assignment:
+            continue
+        checks += [c for c in nb.get("checks", []) if c.get("group") == args.group]
+    if not checks:
+        print(f"no checks of {args.group!r} in {args.report}")
+        return 1
+    score, points = sum(c["score"] for c in checks), sum(c["points"] for c in checks)
+    print(f"{args.group}: {score:g}/{points:g} points")
+    for c in checks:
+        mark = {"passed": "PASS", "partial": "PART"}.get(c["status"], "FAIL")
+        print(f"  [{mark}] {c['title']} ({c['score']:g}/{c['points']:g})" + (" [hidden]" if c.get("hidden") else ""))
+        for line in (c.get("feedback") or "").splitlines():
+            print("      " + line)
+    return 0 if all(c["status"] == "passed" for c in checks) else 1
+
+
 def cmd_student_bundle(args) -> int:
     from autograder.bundles import build_student_bundle, find_leaks, released_assignments
 
@@ -114,6 +145,12 @@ def register_instructor_commands(sub) -> None:
     m.add_argument("files", nargs="+", metavar="FILE")
     m.add_argument("--output", "-o", required=True, metavar="FILE")
     m.set_defaults(func=cmd_merge_scores)
+
+    c = sub.add_parser("check-report", help="exit 0 iff every check of GROUP passed in a JSON report (CI steps)")
+    c.add_argument("report", metavar="REPORT.json", help="written by `autograder grade --format json --output`")
+    c.add_argument("group", metavar="GROUP", help="a group of checks, e.g. split_data (`autograder list`)")
+    c.add_argument("--assignment", help="only this assignment's notebooks")
+    c.set_defaults(func=cmd_check_report)
 
     s = sub.add_parser("student-bundle", help="write what students receive (notebooks + visible self-check)")
     s.add_argument("out_dir", metavar="OUT_DIR")
