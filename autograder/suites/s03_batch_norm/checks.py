@@ -1,0 +1,483 @@
+"""Visible checks of assignment 03 (shipped to students; the self-check runs these).
+
+Conventions (as torch.nn.BatchNorm1d): statistics over dim 0, biased variance in the normalization,
+eps inside the square root, running = (1 - momentum) * running + momentum * batch_stat with the
+unbiased variance for running_var, eval mode uses the running statistics only.
+
+``batchnorm_forward`` updates ``bn_param`` in place (CS231n); the grader reads it back with
+``ctx.call_with_args``. Its ``cache`` travels back to the student's ``batchnorm_backward`` as plain
+data (objects without a plain-data form stay in the student process as refs and are resolved there).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from autograder.data import load_source_data
+from autograder.fixtures import batchnorm as fx
+from autograder.suites.s03_batch_norm import suite
+
+EPS = 1e-5
+MOMENTUM = 0.1
+STEPS = ("linear", "relu", "mean", "var", "std", "x_hat", "out")
+
+
+def batch(gen: torch.Generator, n: int, d: int, dtype=torch.float32, scale: float = 3.0) -> torch.Tensor:
+    """(n, d) with a different scale and offset per feature."""
+    scales = torch.linspace(0.5, scale, d, dtype=torch.float64)
+    offsets = torch.linspace(-2.0, 4.0, d, dtype=torch.float64)
+    return (torch.randn(n, d, generator=gen, dtype=torch.float64) * scales + offsets).to(dtype)
+
+
+def affine(gen: torch.Generator, d: int, dtype=torch.float32):
+    gamma = (torch.rand(d, generator=gen, dtype=torch.float64) * 2 + 0.5).to(dtype)
+    gamma[::2] *= -1
+    beta = torch.randn(d, generator=gen, dtype=torch.float64).to(dtype)
+    return gamma, beta
+
+
+# ---------------------------------------------------------------------------------------------------
+# 1. by hand
+# ---------------------------------------------------------------------------------------------------
+def by_hand_inputs(seed: int | None):
+    """The worksheet's numbers (seed None), or random small integers (5 examples, so batch means are
+    never exactly halfway between integers)."""
+    if seed is None:
+        data = load_source_data("batchnorm_by_hand")
+        return tuple(torch.tensor(data[k], dtype=torch.float32) for k in ("X", "W", "b", "gamma", "beta"))
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randint(-1, 4, (5, 4), generator=g).float()
+    W = torch.randint(-2, 3, (3, 4), generator=g).float()
+    b = torch.randint(-1, 2, (3,), generator=g).float()
+    gamma = torch.randint(1, 4, (3,), generator=g).float() * torch.tensor([1.0, -1.0, 1.0])
+    beta = torch.randint(-1, 2, (3,), generator=g).float()
+    return X, W, b, gamma, beta
+
+
+BY_HAND_HINTS = {
+    "linear": "the linear layer is X @ W.T + b (rows of X are examples, rows of W are output features).",
+    "relu": "ReLU keeps positive values and sets the others to 0: torch.clamp(Z, min=0) or torch.relu(Z).",
+    "mean": "one mean per feature, over the examples: H.mean(dim=0); with round_stats=True round it with "
+            "torch.round.",
+    "var": "the biased variance over the examples, around the exact (unrounded) mean: divide by N, not N-1.",
+    "std": "std = sqrt(var + eps) (eps inside the square root); with round_stats=True round it with torch.round.",
+    "x_hat": "x_hat = (H - mean) / std, with the mean and std you returned (rounded if round_stats=True).",
+    "out": "out = gamma * x_hat + beta, per feature.",
+}
+
+
+def make_by_hand_check(step: str, index: int):
+    def run(ctx, round_stats, seed=None):
+        X, W, b, gamma, beta = by_hand_inputs(seed)
+        out = ctx.call("batchnorm_by_hand", X, W, b, gamma, beta, round_stats=round_stats)
+        ctx.expect(isinstance(out, dict), f"batchnorm_by_hand should return a dict; got {type(out).__name__}")
+        missing = [k for k in STEPS if k not in out]
+        ctx.expect(not missing, f"the returned dict lacks the keys {missing}; expected {list(STEPS)}")
+        ctx.expect_reference(out[step], f"step {index + 1}, out[{step!r}] (round_stats={round_stats})",
+                             tier="op", hint=BY_HAND_HINTS[step])
+        if step == "out" and not round_stats:
+            ref = F.batch_norm(torch.relu(X @ W.T + b), None, None, gamma, beta, training=True, eps=EPS)
+            ctx.expect_equal(out["out"], ref, "out (exact path) compared with F.batch_norm", tier="composite",
+                             hint=BY_HAND_HINTS["var"])
+
+    run.__name__ = step
+    return run
+
+
+BY_HAND_CASES = [{"round_stats": True}, {"round_stats": False}]
+by_hand = {}
+for _i, _step in enumerate(STEPS):
+    by_hand[_step] = suite.check("batchnorm_by_hand", points=1, name=f"batchnorm_by_hand.{_step}",
+                                 title=f"step {_i + 1}: {_step} (worksheet numbers, rounded and exact)",
+                                 cases=BY_HAND_CASES)(make_by_hand_check(_step, _i))
+
+
+# ---------------------------------------------------------------------------------------------------
+# 2. batchnorm_forward
+# ---------------------------------------------------------------------------------------------------
+def fresh_param(mode: str, d: int, gen: torch.Generator | None = None, dtype=torch.float32, eps: float = EPS) -> dict:
+    if gen is None:
+        rm, rv = torch.zeros(d, dtype=dtype), torch.ones(d, dtype=dtype)
+    else:
+        rm = torch.randn(d, generator=gen, dtype=torch.float64).to(dtype)
+        rv = (torch.rand(d, generator=gen, dtype=torch.float64) * 2 + 0.3).to(dtype)
+    return {"mode": mode, "eps": eps, "momentum": MOMENTUM, "running_mean": rm, "running_var": rv}
+
+
+def call_forward(ctx, x, gamma, beta, bn_param):
+    """(out, cache, bn_param as it is after the call)."""
+    result, args = ctx.call_with_args("batchnorm_forward", x, gamma, beta, bn_param)
+    ctx.expect(isinstance(result, (tuple, list)) and len(result) == 2,
+               "batchnorm_forward should return a tuple (out, cache)")
+    out, cache = result
+    ctx.expect(isinstance(out, torch.Tensor) and tuple(out.shape) == tuple(x.shape) and out.dtype == x.dtype,
+               f"out should be a {x.dtype} tensor of shape {list(x.shape)}; got "
+               + (f"{out.dtype} {list(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__))
+    after = args[3]
+    ctx.expect(isinstance(after, dict), "bn_param should stay a dict")
+    return out, cache, after
+
+
+@suite.check("batchnorm_forward", points=2, title="train mode: batch mean and biased variance over dim 0, gamma/beta",
+             cases=[{"n": 4, "d": 3, "seed": 0}],
+             hint="normalize each feature (column) with its batch mean and biased variance (divide by N), "
+                  "then out = gamma * x_hat + beta.")
+def train_output(ctx, n, d, seed):
+    g = ctx.gen(seed)
+    x = batch(g, n, d)
+    gamma, beta = affine(g, d)
+    out, _, _ = call_forward(ctx, x, gamma, beta, fresh_param("train", d))
+    ctx.expect_reference(out, "train-mode output", tier="composite")
+    ctx.expect_equal(out, F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS),
+                     "train-mode output compared with F.batch_norm", tier="composite")
+
+
+@suite.check("batchnorm_forward", points=1, title="eps goes inside the square root (eps=0.1, small-variance features)",
+             cases=[{"n": 6, "d": 4, "seed": 1}],
+             hint="x_hat = (x - mean) / sqrt(var + eps), not (x - mean) / (sqrt(var) + eps); use bn_param['eps'].")
+def eps_inside_sqrt(ctx, n, d, seed):
+    g = ctx.gen(seed)
+    x = batch(g, n, d, scale=0.6) * 0.5
+    gamma, beta = affine(g, d)
+    out, _, _ = call_forward(ctx, x, gamma, beta, fresh_param("train", d, eps=0.1))
+    ctx.expect_reference(out, "train-mode output with eps=0.1", tier="composite")
+    ctx.expect_equal(out, F.batch_norm(x, None, None, gamma, beta, training=True, eps=0.1),
+                     "train-mode output with eps=0.1 compared with F.batch_norm", tier="composite")
+
+
+@suite.check("batchnorm_forward", points=3,
+             title="train mode updates bn_param's running_mean / running_var (3 steps, momentum 0.1, unbiased var)",
+             cases=[{"n": 4, "d": 3, "seed": 2}],
+             hint="running = (1 - momentum) * running + momentum * batch_stat, with the unbiased batch variance "
+                  "(divide by N-1) for running_var; store the results in bn_param.")
+def running_stats(ctx, n, d, seed):
+    g = ctx.gen(seed)
+    gamma, beta = affine(g, d)
+    param = fresh_param("train", d, g)
+    rm, rv = param["running_mean"].clone(), param["running_var"].clone()
+    for step in range(3):
+        x = batch(g, n, d) + step
+        _, _, param = call_forward(ctx, x, gamma, beta, param)
+        ctx.expect("running_mean" in param and "running_var" in param,
+                   "after a train-mode call, bn_param has no 'running_mean' / 'running_var'",
+                   hint="store the updated statistics in bn_param['running_mean'] and bn_param['running_var'].")
+        rm = (1 - MOMENTUM) * rm + MOMENTUM * x.mean(0)
+        rv = (1 - MOMENTUM) * rv + MOMENTUM * x.var(0, unbiased=True)
+        ctx.expect_reference(param["running_mean"], f"bn_param['running_mean'] after train step {step + 1}",
+                             tier="steps")
+        ctx.expect_reference(param["running_var"], f"bn_param['running_var'] after train step {step + 1}",
+                             tier="steps")
+        ctx.expect_equal(param["running_mean"], rm, f"running_mean after step {step + 1}", tier="steps")
+        ctx.expect_equal(param["running_var"], rv, f"running_var after step {step + 1}", tier="steps")
+
+
+@suite.check("batchnorm_forward", points=2,
+             title="eval mode: running statistics only, nothing updated, a row alone = the same row in a batch",
+             cases=[{"n": 5, "d": 3, "seed": 3}],
+             hint="in eval mode normalize with bn_param['running_mean'] and bn_param['running_var'] and leave "
+                  "them unchanged.")
+def eval_mode(ctx, n, d, seed):
+    g = ctx.gen(seed)
+    x = batch(g, n, d)
+    gamma, beta = affine(g, d)
+    param = fresh_param("eval", d, g)
+    rm, rv = param["running_mean"].clone(), param["running_var"].clone()
+    out, _, after = call_forward(ctx, x, gamma, beta, param)
+    _, _, after2 = call_forward(ctx, x, gamma, beta, after)
+    for p in (after, after2):
+        ctx.expect(torch.equal(p.get("running_mean"), rm) and torch.equal(p.get("running_var"), rv),
+                   "bn_param's running statistics changed in eval mode",
+                   hint="update the running statistics in train mode only; eval mode must not change bn_param.")
+    row, _, _ = call_forward(ctx, x[1:2], gamma, beta, fresh_param("eval", d) | {"running_mean": rm,
+                                                                                 "running_var": rv})
+    ctx.expect_equal(row[0], out[1], "eval output of row 1 alone vs the same row inside the batch", tier="op",
+                     hint="eval mode must not use batch statistics: a row's output may not depend on the other "
+                          "rows of the batch.")
+    ctx.expect_reference(out, "eval-mode output", tier="composite")
+    ref = F.batch_norm(x, rm, rv, gamma, beta, training=False, eps=EPS)
+    ctx.expect_equal(out, ref, "eval-mode output compared with F.batch_norm(training=False)", tier="composite")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3. batchnorm_backward
+# ---------------------------------------------------------------------------------------------------
+def reference_grads(x, gamma, beta, dout):
+    xr, gr, br = (t.clone().requires_grad_() for t in (x, gamma, beta))
+    out = F.batch_norm(xr, None, None, gr, br, training=True, eps=EPS)
+    out.backward(dout)
+    return xr.grad, gr.grad, br.grad
+
+
+def numerical_grad(f, t: torch.Tensor, h: float = 1e-5) -> torch.Tensor:
+    """Centred differences of the scalar f() with respect to every entry of t (modified and restored)."""
+    grad = torch.zeros_like(t)
+    flat, gflat = t.view(-1), grad.view(-1)
+    for i in range(flat.numel()):
+        old = flat[i].item()
+        flat[i] = old + h
+        plus = f()
+        flat[i] = old - h
+        minus = f()
+        flat[i] = old
+        gflat[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).norm() / max(float(a.norm() + b.norm()), 1e-30))
+
+
+def run_backward(ctx, n, d, seed):
+    g = ctx.gen(seed)
+    x = batch(g, n, d, dtype=torch.float64)
+    gamma, beta = affine(g, d, dtype=torch.float64)
+    dout = torch.randn(n, d, generator=g, dtype=torch.float64)
+    param = fresh_param("train", d, dtype=torch.float64)
+    result = ctx.call("batchnorm_forward", x, gamma, beta, param)
+    ctx.expect(isinstance(result, (tuple, list)) and len(result) == 2,
+               "batchnorm_forward should return a tuple (out, cache)")
+    grads = ctx.call("batchnorm_backward", dout, result[1])
+    ctx.expect(isinstance(grads, (tuple, list)) and len(grads) == 3,
+               "batchnorm_backward should return a tuple (dx, dgamma, dbeta)")
+    for name, t, shape in zip(("dx", "dgamma", "dbeta"), grads, ((n, d), (d,), (d,))):
+        ctx.expect(isinstance(t, torch.Tensor) and tuple(t.shape) == shape and t.dtype == torch.float64,
+                   f"{name} should be a float64 tensor of shape {list(shape)}; got "
+                   + (f"{t.dtype} {list(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__))
+    return x, gamma, beta, dout, grads
+
+
+@suite.check("batchnorm_backward", points=1, title="dgamma and dbeta (float64) vs autograd and a numerical gradient",
+             cases=[{"n": 4, "d": 3, "seed": 0}, {"n": 8, "d": 5, "seed": 1}],
+             hint="dbeta = dout.sum(0); dgamma = (dout * x_hat).sum(0).")
+def param_grads(ctx, n, d, seed):
+    x, gamma, beta, dout, (dx, dgamma, dbeta) = run_backward(ctx, n, d, seed)
+    ctx.expect_reference(dbeta, "dbeta", tier="float64")
+    ctx.expect_reference(dgamma, "dgamma", tier="float64")
+    _, rgamma, rbeta = reference_grads(x, gamma, beta, dout)
+    ctx.expect_equal(dbeta, rbeta, "dbeta compared with autograd", tier="float64")
+    ctx.expect_equal(dgamma, rgamma, "dgamma compared with autograd", tier="float64")
+
+    def loss():
+        return float((F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS) * dout).sum())
+
+    for name, got, t in (("dgamma", dgamma, gamma), ("dbeta", dbeta, beta)):
+        err = rel_error(got, numerical_grad(loss, t))
+        ctx.expect(err < 1e-7, f"{name}: relative error {err:.2e} against a centred numerical gradient (need < 1e-7)")
+
+
+@suite.check("batchnorm_backward", points=2, title="dx (float64) vs autograd and a centred numerical gradient",
+             cases=[{"n": 4, "d": 3, "seed": 0}, {"n": 8, "d": 5, "seed": 1}],
+             hint="x reaches the loss through x_hat directly, through the mean and through the variance: "
+                  "dx = gamma / std * (dout - dout.mean(0) - x_hat * (dout * x_hat).mean(0)).")
+def input_grad(ctx, n, d, seed):
+    x, gamma, beta, dout, (dx, _, _) = run_backward(ctx, n, d, seed)
+    ctx.expect_reference(dx, "dx", tier="float64")
+    rdx, _, _ = reference_grads(x, gamma, beta, dout)
+    ctx.expect_equal(dx, rdx, "dx compared with autograd", tier="float64")
+
+    def loss():
+        return float((F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS) * dout).sum())
+
+    err = rel_error(dx, numerical_grad(loss, x))
+    ctx.expect(err < 1e-7, f"dx: relative error {err:.2e} against a centred numerical gradient (need < 1e-7)")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 4. BatchNorm1d
+# ---------------------------------------------------------------------------------------------------
+@suite.check("BatchNorm1d", points=1,
+             title="weight/bias are parameters (ones/zeros); running_mean/running_var are buffers (zeros/ones)",
+             cases=[{"d": 5}])
+def structure(ctx, d):
+    ref = ctx.call("BatchNorm1d", d)
+    info = ctx.describe(ref)
+    params = {name: (shape, grad) for name, shape, grad in info.get("parameters", [])}
+    ctx.expect(set(params) == {"weight", "bias"},
+               f"parameters() should hold exactly 'weight' and 'bias'; got {sorted(params)}",
+               hint="running statistics are not trained: register them with self.register_buffer(...), "
+                    "not as nn.Parameter.")
+    ctx.expect(all(shape == [d] and grad for shape, grad in params.values()),
+               f"weight and bias should be trainable parameters of shape [{d}]")
+    buffers = {name: shape for name, shape in info.get("buffers", [])}
+    ctx.expect(buffers.get("running_mean") == [d] and buffers.get("running_var") == [d],
+               f"buffers should include running_mean and running_var of shape [{d}]; got {buffers}",
+               hint="self.register_buffer('running_mean', torch.zeros(num_features)) (and running_var).")
+    keys = set(info.get("state_dict", []))
+    ctx.expect({"weight", "bias", "running_mean", "running_var"} <= keys,
+               f"state_dict() should hold weight, bias, running_mean, running_var; got {sorted(keys)}")
+    for name, value in (("weight", 1.0), ("bias", 0.0), ("running_mean", 0.0), ("running_var", 1.0)):
+        got = ctx.attr(ref, name)
+        ctx.expect_equal(got, torch.full((d,), value), f"initial {name}", tier="exact",
+                         hint="weight (gamma) starts at ones, bias (beta) at zeros, running_mean at zeros and "
+                              "running_var at ones, as in nn.BatchNorm1d.")
+
+
+@suite.check("BatchNorm1d", points=2, title="train mode matches nn.BatchNorm1d over 3 steps (output and buffers)",
+             cases=[{"n": 4, "d": 3, "seed": 0}])
+def train_steps(ctx, n, d, seed):
+    g = ctx.gen(seed)
+    ref = ctx.call("BatchNorm1d", d)
+    torch_bn = nn.BatchNorm1d(d)
+    for step in range(3):
+        x = batch(g, n, d) * (step + 1) - step
+        out = ctx.method(ref, "__call__", x)
+        with torch.no_grad():
+            expected = torch_bn(x)
+        ctx.expect_reference(out, f"train-mode output at step {step + 1}", tier="composite")
+        ctx.expect_equal(out, expected, f"train-mode output at step {step + 1}", tier="composite")
+        for buf in ("running_mean", "running_var"):
+            got = ctx.attr(ref, buf)
+            ctx.expect_reference(got, f"{buf} after step {step + 1}", tier="steps")
+            ctx.expect_equal(got, getattr(torch_bn, buf), f"{buf} after step {step + 1}", tier="steps")
+    if "num_batches_tracked" in set(ctx.describe(ref).get("state_dict", [])):
+        got = ctx.attr(ref, "num_batches_tracked")
+        ctx.expect(int(got) == 3, f"num_batches_tracked is {got} after 3 train steps",
+                   hint="add 1 to num_batches_tracked on every train-mode forward (or do not keep it).")
+
+
+@suite.check("BatchNorm1d", points=2,
+             title="eval mode: running statistics only, buffers bit-identical, a row alone = the same row in a batch",
+             cases=[{"n": 6, "d": 4, "seed": 1}])
+def eval_steps(ctx, n, d, seed):
+    g = ctx.gen(seed)
+    ref = ctx.call("BatchNorm1d", d)
+    torch_bn = nn.BatchNorm1d(d)
+    for step in range(2):
+        x = batch(g, n, d) + step
+        ctx.method(ref, "__call__", x)
+        with torch.no_grad():
+            torch_bn(x)
+    ctx.method(ref, "train", False)
+    torch_bn.eval()
+    x = batch(g, n, d) * 2
+    before = [ctx.attr(ref, b) for b in ("running_mean", "running_var")]
+    out = ctx.method(ref, "__call__", x)
+    ctx.method(ref, "__call__", x * 3 + 1)
+    after = [ctx.attr(ref, b) for b in ("running_mean", "running_var")]
+    ctx.expect(all(torch.equal(a, b) for a, b in zip(before, after)),
+               "running_mean / running_var changed during eval-mode forward passes",
+               hint="update the buffers only when self.training is True.")
+    row = ctx.method(ref, "__call__", x[2:3])
+    ctx.expect_equal(row[0], out[2], "eval output of row 2 alone vs the same row inside the batch", tier="op",
+                     hint="in eval mode (self.training is False) normalize with running_mean / running_var, "
+                          "never with the batch statistics.")
+    ctx.expect_reference(out, "eval-mode output", tier="composite")
+    with torch.no_grad():
+        ctx.expect_equal(out, torch_bn(x), "eval-mode output compared with nn.BatchNorm1d", tier="composite")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 5. batchnorm2d_forward
+# ---------------------------------------------------------------------------------------------------
+@suite.check("batchnorm2d_forward", points=1, title="one mean/variance per channel over (N, H, W)",
+             cases=[{"n": 2, "c": 3, "h": 4, "w": 5, "seed": 0}],
+             hint="take the statistics over dims (0, 2, 3) (batch and spatial positions), one per channel, "
+                  "and broadcast gamma/beta as (1, C, 1, 1).")
+def per_channel(ctx, n, c, h, w, seed):
+    g = ctx.gen(seed)
+    x = batch(g, n * h * w, c).view(n, h, w, c).permute(0, 3, 1, 2).contiguous()
+    gamma, beta = affine(g, c)
+    out = ctx.call("batchnorm2d_forward", x, gamma, beta)
+    ctx.expect(isinstance(out, torch.Tensor) and tuple(out.shape) == tuple(x.shape),
+               f"batchnorm2d_forward should return a tensor of shape {list(x.shape)}")
+    ctx.expect_reference(out, "output", tier="composite")
+    ctx.expect_equal(out, F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS),
+                     "output compared with F.batch_norm on (N, C, H, W)", tier="composite")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 6. bn_block
+# ---------------------------------------------------------------------------------------------------
+@suite.check("bn_block", points=1, title="Linear without bias -> BatchNorm1d -> ReLU (structure and output)",
+             cases=[{"d_in": 5, "d_out": 4, "n": 8, "seed": 0}],
+             hint="nn.Sequential(nn.Linear(d_in, d_out, bias=False), nn.BatchNorm1d(d_out), nn.ReLU()).")
+def block(ctx, d_in, d_out, n, seed):
+    ref = ctx.call("bn_block", d_in, d_out)
+    info = ctx.describe(ref)
+    types = [t for _, t, _ in info.get("modules", [])]
+    ctx.expect("Linear" in types and "BatchNorm1d" in types,
+               f"the block should contain a Linear and a BatchNorm1d; got modules {types}")
+    shapes = sorted(shape for _, shape, _ in info.get("parameters", []))
+    ctx.expect(shapes == sorted([[d_out, d_in], [d_out], [d_out]]),
+               f"the block's parameters should be the Linear weight [{d_out}, {d_in}] and BN's weight and bias "
+               f"[{d_out}]; got shapes {shapes}",
+               hint="the Linear before BN takes bias=False: BN's mean subtraction cancels any bias.")
+    state = ctx.method(ref, "state_dict")
+    weight = [v for v in state.values() if isinstance(v, torch.Tensor) and list(v.shape) == [d_out, d_in]][0]
+    bn = {k.rsplit(".", 1)[-1]: v for k, v in state.items() if k.rsplit(".", 1)[-1] in
+          ("weight", "bias", "running_mean", "running_var") and list(v.shape) == [d_out]}
+    x = batch(ctx.gen(seed), n, d_in)
+    out = ctx.method(ref, "__call__", x)
+    expected = torch.relu(F.batch_norm(x @ weight.T, bn["running_mean"].clone(), bn["running_var"].clone(),
+                                       bn["weight"], bn["bias"], training=True, eps=EPS))
+    ctx.expect_equal(out, expected, "train-mode output of the block (with its own weights)", tier="composite",
+                     hint="the order is Linear -> BatchNorm1d -> ReLU.")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 7. fold_bn_into_linear
+# ---------------------------------------------------------------------------------------------------
+@suite.check("fold_bn_into_linear", points=1, title="the folded Linear matches linear -> bn (eval mode)",
+             cases=[{"d_in": 5, "d_out": 4, "seed": 0, "bias": True}, {"d_in": 3, "d_out": 6, "seed": 1, "bias": False}],
+             hint="with s = bn.weight / sqrt(bn.running_var + bn.eps): W' = s[:, None] * W and "
+                  "b' = s * (b - bn.running_mean) + bn.bias (b = 0 if the Linear has no bias).")
+def folded(ctx, d_in, d_out, seed, bias):
+    lin_args, bn_args = (d_in, d_out, seed), (d_out, seed)
+    ref = ctx.call("fold_bn_into_linear", ctx.make("autograder.fixtures.batchnorm:linear", *lin_args, bias=bias),
+                   ctx.make("autograder.fixtures.batchnorm:trained_bn", *bn_args))
+    info = ctx.describe(ref)
+    ctx.expect(info.get("type") == "Linear", f"fold_bn_into_linear should return an nn.Linear; got {info.get('type')}")
+    x = batch(ctx.gen(seed + 10), 7, d_in)
+    out = ctx.method(ref, "__call__", x)
+    with torch.no_grad():
+        expected = fx.trained_bn(*bn_args)(fx.linear(*lin_args, bias=bias)(x))
+    ctx.expect_reference(out, "output of the folded Linear", tier="composite")
+    ctx.expect_equal(out, expected, "output of the folded Linear vs bn(linear(x))", tier="composite")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 8. find the bugs
+# ---------------------------------------------------------------------------------------------------
+@suite.check("FixedBatchNorm", points=1, title="bug 1: weight (gamma) starts at ones and bias (beta) at zeros",
+             cases=[{"d": 4}])
+def fixed_init(ctx, d):
+    ref = ctx.call("FixedBatchNorm", d)
+    weight, bias = ctx.attr(ref, "weight"), ctx.attr(ref, "bias")
+    ctx.expect(torch.equal(weight, torch.ones(d)) and torch.equal(bias, torch.zeros(d)),
+               f"a new FixedBatchNorm has weight {weight.tolist()} and bias {bias.tolist()}",
+               hint="bug 1 is still there: gamma (weight) must start at ones and beta (bias) at zeros; "
+                    "they are initialised swapped.")
+
+
+@suite.check("FixedBatchNorm", points=1,
+             title="bug 2: running_mean follows the batch mean (not mixed with gamma); matches nn.BatchNorm1d",
+             cases=[{"n": 5, "d": 4, "seed": 0}])
+def fixed_running_mean(ctx, n, d, seed):
+    g = ctx.gen(seed)
+    weight, bias = affine(g, d)
+    ref = ctx.call("FixedBatchNorm", d)
+    ctx.method(ref, "load_state_dict", {"weight": weight, "bias": bias}, strict=False)
+    torch_bn = nn.BatchNorm1d(d)
+    with torch.no_grad():
+        torch_bn.weight.copy_(weight)
+        torch_bn.bias.copy_(bias)
+    for step in range(2):
+        x = batch(g, n, d) + step
+        ctx.method(ref, "__call__", x)
+        with torch.no_grad():
+            torch_bn(x)
+        got = ctx.attr(ref, "running_mean")
+        ctx.expect_equal(got, torch_bn.running_mean, f"running_mean after step {step + 1} (with weight != 1)",
+                         tier="steps",
+                         hint="bug 2 is still there: the running mean must move towards the batch mean alone; "
+                              "it is multiplied by gamma (weight).")
+        ctx.expect_equal(ctx.attr(ref, "running_var"), torch_bn.running_var, f"running_var after step {step + 1}",
+                         tier="steps")
+    ctx.method(ref, "train", False)
+    torch_bn.eval()
+    x = batch(g, n, d)
+    with torch.no_grad():
+        ctx.expect_equal(ctx.method(ref, "__call__", x), torch_bn(x), "eval-mode output vs nn.BatchNorm1d",
+                         tier="composite")
