@@ -82,10 +82,10 @@ def row_stats(ctx, shape, seed):
              cases=[{"shape": [4, 6], "seed": 1}, {"shape": [5, 5], "seed": 2}, {"shape": [2, 3, 4], "seed": 3}])
 def matches_torch(ctx, shape, seed):
     x, gamma, beta, out, _ = run_forward(ctx, shape, seed)
-    ctx.expect_reference(out, "out", tier="op",
+    ctx.expect_reference(out, "out", tier="composite",
                          hint="out = gamma * (x - mu) / sqrt(var + eps) + beta with mu, var of each example over "
                               "the last dim (biased variance, keepdim=True).")
-    ctx.expect_equal(out, reference_ln(x, gamma, beta, 1e-5), "out compared with F.layer_norm", tier="op")
+    ctx.expect_equal(out, reference_ln(x, gamma, beta, 1e-5), "out compared with F.layer_norm", tier="composite")
 
 
 @suite.check("layernorm_forward", points=1, title="eps is added to the variance inside the square root",
@@ -93,9 +93,9 @@ def matches_torch(ctx, shape, seed):
 def eps_inside(ctx, shape, seed, eps):
     # rows with a small variance, so that eps matters
     x, gamma, beta, out, _ = run_forward(ctx, shape, seed, eps=eps, scale=0.2, offset=1.0)
-    ctx.expect_reference(out, f"out with eps={eps} on rows of small variance", tier="op",
+    ctx.expect_reference(out, f"out with eps={eps} on rows of small variance", tier="composite",
                          hint="use 1 / sqrt(var + eps): eps belongs inside the square root.")
-    ctx.expect_equal(out, reference_ln(x, gamma, beta, eps), "out compared with F.layer_norm", tier="op")
+    ctx.expect_equal(out, reference_ln(x, gamma, beta, eps), "out compared with F.layer_norm", tier="composite")
 
 
 @suite.check("layernorm_forward", points=1,
@@ -106,13 +106,13 @@ def row_independent(ctx, shape, seed):
     other, _, _ = make_ln_inputs(ctx.gen(seed + 100), shape, scale=10.0, offset=20.0)
     ctx.call("layernorm_forward", other, gamma, beta, 1e-5)  # an unrelated batch in between
     again = expect_forward_form(ctx, ctx.call("layernorm_forward", x, gamma, beta, 1e-5), x)
-    ctx.expect(torch.allclose(again, out, rtol=1e-5, atol=1e-6),
+    ctx.expect(torch.allclose(again, out, rtol=1e-4, atol=1e-5),
                "the same x gave a different output after another batch went through layernorm_forward",
                hint="layer norm keeps no running statistics: compute mu and var from the current x only, every "
                     "call, in training and in evaluation.")
     for i in (0, shape[0] - 1):
         alone = expect_forward_form(ctx, ctx.call("layernorm_forward", x[i:i + 1], gamma, beta, 1e-5), x[i:i + 1])
-        ctx.expect(torch.allclose(alone[0], out[i], rtol=1e-5, atol=1e-6),
+        ctx.expect(torch.allclose(alone[0], out[i], rtol=1e-4, atol=1e-5),
                    f"row {i} alone (a batch of one) gives another output than within the batch",
                    hint=BATCH_AXIS_HINT)
 
@@ -319,15 +319,15 @@ def module_train_eval(ctx, shape, seed):
         x_k, _, _ = make_ln_inputs(gen, shape, scale=5.0, offset=10.0)
         ctx.method(ref, "__call__", x_k)
     y_train = ctx.method(ref, "__call__", x)
-    ctx.expect_equal(y_train, expected, "output in train mode, compared with nn.LayerNorm", tier="op")
+    ctx.expect_equal(y_train, expected, "output in train mode, compared with nn.LayerNorm", tier="composite")
     ctx.method(ref, "eval")
     y_eval = ctx.method(ref, "__call__", x)
     ctx.expect_equal(y_eval, expected, "output in eval mode, compared with nn.LayerNorm (and with train mode)",
-                     tier="op",
+                     tier="composite",
                      hint="layer norm uses the statistics of the current example in both modes: no running "
                           "statistics, no branch on self.training.")
     alone = ctx.method(ref, "__call__", x[:1])
-    ctx.expect_equal(alone, expected[:1], "eval output of row 0 alone", tier="op")
+    ctx.expect_equal(alone, expected[:1], "eval output of row 0 alone", tier="composite")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,9 +351,13 @@ def consistency(ctx, shape, seed):
     for k in ("ln_train_vs_eval", "ln_alone_vs_batch"):
         ctx.expect(res[k] < 1e-5, f"res[{k!r}] = {res[k]:.3g}: layer norm should not depend on the mode or the batch",
                    hint="use your LayerNorm / layernorm_forward: statistics per row, over the features.")
-    for k in ("bn_train_vs_eval", "bn_alone_vs_batch"):
-        ctx.expect(res[k] > 1e-2, f"res[{k!r}] = {res[k]:.3g}: batch norm should depend on the {k.split('_', 2)[2]}",
-                   hint="bn_alone_vs_batch: a batch of one row in training mode has mean = the row and variance 0; "
-                        "bn_train_vs_eval: eval uses running statistics after one training step.")
+    ctx.expect(res["bn_train_vs_eval"] > 1e-2,
+               f"res['bn_train_vs_eval'] = {res['bn_train_vs_eval']:.3g}: batch norm should depend on the mode",
+               hint="train mode normalizes with the batch statistics; eval mode with the running statistics, "
+                    "which after one training step from (0, 1) are still far from them.")
+    ctx.expect(res["bn_alone_vs_batch"] > 1e-2,
+               f"res['bn_alone_vs_batch'] = {res['bn_alone_vs_batch']:.3g}: batch norm should depend on the batch",
+               hint="BN in training mode: a batch of one row has mean = the row and variance 0, so the row alone "
+                    "becomes 0 (= beta) while inside the batch it does not.")
     ctx.expect_reference([res[k] for k in CONSISTENCY_KEYS], f"the numbers {list(CONSISTENCY_KEYS)}",
                          tier="composite")
