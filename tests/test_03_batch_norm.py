@@ -306,3 +306,30 @@ def test_cache_object_round_trips_in_process():
     dx, dgamma, dbeta = student.call("batchnorm_backward", torch.ones(6, 3, dtype=torch.float64), cache)
     assert torch.allclose(dx, torch.zeros_like(dx), atol=1e-12)
     assert torch.allclose(dbeta, torch.full((3,), 6.0, dtype=torch.float64))
+
+
+def test_the_buggy_class_itself_loses_both_bug_checks_with_both_hints(grade, tmp_path):
+    nb = with_cells_after(load_nb(solution_path(ASSIGNMENT)), "FixedBatchNorm", ["FixedBatchNorm = BuggyBatchNorm"])
+    result = grade(write_nb(nb, tmp_path / "buggy.ipynb"))
+    by_name = {c.name: c for c in result.checks}
+    assert by_name["FixedBatchNorm.fixed_init"].score == 0
+    assert "bug 1 is still there" in by_name["FixedBatchNorm.fixed_init"].feedback
+    assert by_name["FixedBatchNorm.fixed_running_mean"].score == 0
+    assert "bug 2 is still there" in by_name["FixedBatchNorm.fixed_running_mean"].feedback
+    assert all(c.passed for c in result.checks if c.group != "FixedBatchNorm")
+
+
+def test_by_hand_feedback_points_at_the_first_wrong_step(grade, tmp_path):
+    """With the unbiased variance, linear/relu/mean pass and var is the first step that fails."""
+    from conftest import mistake_submission
+
+    from autograder.suites import load_suite
+
+    suite = load_suite(ASSIGNMENT, hidden=True, mistakes=True)
+    mistake = [m for m in suite.mistakes if m.name == "by_hand_unbiased_var"][0]
+    result = grade(mistake_submission(ASSIGNMENT, mistake, tmp_path))
+    by_name = {c.name: c for c in result.checks}
+    for step in ("linear", "relu", "mean"):
+        assert by_name[f"batchnorm_by_hand.{step}"].passed
+    assert not by_name["batchnorm_by_hand.var"].passed
+    assert "this matches a known mistake" in by_name["batchnorm_by_hand.var"].feedback

@@ -90,7 +90,7 @@ BY_HAND_CASES = [{"round_stats": True}, {"round_stats": False}]
 by_hand = {}
 for _i, _step in enumerate(STEPS):
     by_hand[_step] = suite.check("batchnorm_by_hand", points=1, name=f"batchnorm_by_hand.{_step}",
-                                 title=f"step {_i + 1}: {_step} (worksheet numbers, rounded and exact)",
+                                 title=f"step {_i + 1}: {_step} (round_stats=True and False)",
                                  cases=BY_HAND_CASES)(make_by_hand_check(_step, _i))
 
 
