@@ -134,7 +134,7 @@ def encode(obj: Any, keep: Callable[[Any], Ref] | None = None) -> Any:
         return int(obj)
     if isinstance(obj, float):
         return encode(float(obj))
-    if isinstance(obj, tuple) and type(obj) is tuple:
+    if isinstance(obj, tuple):  # named tuples and torch.return_types travel as plain tuples
         return {"__t__": "tuple", "items": [encode(x, keep) for x in obj]}
     if isinstance(obj, list) and type(obj) is list:
         return [encode(x, keep) for x in obj]
