@@ -285,3 +285,19 @@ def test_gradescope_student_process_cannot_read_secrets(gs_zip, tmp_path):
         assert probe["read"] == {p: "PermissionError" for p in secrets}, probe
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_student_bundle_is_pip_installable(student_bundle, tmp_path):
+    """`pip install -e .` in the bundle needs a valid pyproject: build its wheel (offline, no deps)."""
+    import zipfile
+
+    work = tmp_path / "copy"
+    shutil.copytree(student_bundle, work)
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(work),
+                           "-w", str(tmp_path / "wheels")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (wheel,) = glob.glob(str(tmp_path / "wheels" / "*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert f"autograder/suites/s{ASSIGNMENT}/goldens/visible.json" in names
+    assert "autograder/selfcheck.py" in names
+    assert not [n for n in names if os.path.basename(n) in SECRET_NAMES]
