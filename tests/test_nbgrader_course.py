@@ -34,16 +34,23 @@ NO_SHUFFLE_SPLIT = '''def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
 WARNING_PRELUDE = 'import warnings\nwarnings.warn("just a harmless warning", UserWarning)\n'
 
 
-def nbgrader_env() -> dict:
+def nbgrader_env(root=None) -> dict:
     env = dict(os.environ)
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")  # nbgrader needs `alembic` on PATH
     env.pop("REGNORM_GRADING", None)
+    if root is not None:
+        # As in a clean CI clone: no user-level Jupyter config or kernelspecs; the notebooks' `python3`
+        # kernel is then this venv's Python (the one running nbgrader), which can `from autograder import check`.
+        for var, sub in (("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_DATA_DIR", "jupyter-data"),
+                         ("JUPYTER_RUNTIME_DIR", "jupyter-runtime")):
+            env[var] = str(root / sub)
+        env.pop("JUPYTER_PATH", None)
     env["PYTHONWARNINGS"] = "default"  # make sure warnings are on, as in a student's kernel
     return env
 
 
 def nbgrader(root, *args) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=nbgrader_env(),
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=nbgrader_env(root),
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc
