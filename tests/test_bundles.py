@@ -301,3 +301,19 @@ def test_student_bundle_is_pip_installable(student_bundle, tmp_path):
     assert f"autograder/suites/s{ASSIGNMENT}/goldens/visible.json" in names
     assert "autograder/selfcheck.py" in names
     assert not [n for n in names if os.path.basename(n) in SECRET_NAMES]
+
+
+def test_gradescope_picks_one_notebook_per_assignment(tmp_path):
+    from autograder.bundles import _pick_notebooks
+
+    sub = tmp_path / "submission"
+    (sub / "__MACOSX").mkdir(parents=True)
+    (sub / "old").mkdir()
+    shutil.copy(student_path(ASSIGNMENT), sub / "old" / "draft.ipynb")
+    shutil.copy(solution_path(ASSIGNMENT), sub / f"{ASSIGNMENT}.ipynb")
+    shutil.copy(solution_path(ASSIGNMENT), sub / "__MACOSX" / f"._{ASSIGNMENT}.ipynb")
+    picked, notes = _pick_notebooks(str(sub), ASSIGNMENT)
+    assert picked == [(str(sub / f"{ASSIGNMENT}.ipynb"), ASSIGNMENT)]
+    assert any("old/draft.ipynb was not graded" in n for n in notes), notes
+    picked, notes = _pick_notebooks(str(sub), None)  # no --assignment: one notebook per detected assignment
+    assert [a for _, a in picked] == [ASSIGNMENT] and len(notes) == 1
