@@ -346,10 +346,22 @@ def _indent(text: str, prefix: str = "    | ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def record_check(check: Check, student: Student, mistakes: list[Mistake]) -> dict:
+def mistake_namespace(mistake: Mistake, base: Callable[[], dict] | None = None) -> dict:
+    """The namespace a mistake runs in: a fresh copy of the solution notebook's names (from ``base``)
+    with the mistake swapped in, so notebook helpers that call the stub by name use the mistake."""
+    ns = base() if base is not None else {}
+    ns[mistake.function] = mistake.impl
+    ns.update(mistake.extra.get("namespace", {}))
+    return ns
+
+
+def record_check(check: Check, student: Student, mistakes: list[Mistake],
+                 base_namespace: Callable[[], dict] | None = None) -> dict:
     """Record the reference values (and each mistake's values) of every case of ``check``.
 
-    Returns ``{case_key: [{"ref": value, "mistakes": {name: [hint, value]}}, ...]}``.
+    ``base_namespace`` builds a fresh namespace of the solution notebook (for mistakes whose check
+    also calls other notebook functions). Returns
+    ``{case_key: [{"ref": value, "mistakes": {name: [hint, value]}}, ...]}``.
     """
     out: dict = {}
     for case in check.cases:
@@ -359,8 +371,7 @@ def record_check(check: Check, student: Student, mistakes: list[Mistake]) -> dic
         entries = [{"ref": v, "mistakes": {}} for v in ref_values]
         for m in mistakes:
             values: list = []
-            mctx = Context(LocalStudent({m.function: m.impl, **m.extra.get("namespace", {})}), check,
-                           recording=values)
+            mctx = Context(LocalStudent(mistake_namespace(m, base_namespace)), check, recording=values)
             try:
                 check.run(mctx, **case)
             except Exception:  # noqa: BLE001 - a mistake may break later steps; keep what it reached

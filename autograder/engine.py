@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import time
@@ -45,8 +47,12 @@ def died_result(check: checks_mod.Check, reason: str) -> CheckResult:
 
 
 def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
-                   assignment: str | None = None) -> NotebookResult:
-    """Grade the notebook at ``path``. Never raises for anything the submission does."""
+                   assignment: str | None = None, zygote=None) -> NotebookResult:
+    """Grade the notebook at ``path``. Never raises for anything the submission does.
+
+    ``zygote``: a :class:`~autograder.sandbox.zygote.Zygote` to fork the student process from
+    (fast when grading many notebooks); None starts a fresh Python.
+    """
     limits = limits or Limits()
     started = time.monotonic()
     result = NotebookResult(path=path, assignment=assignment)
@@ -62,7 +68,7 @@ def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
                         "unrecognised file name); pass --assignment")
         return result
 
-    proc = StudentProcess(limits).start()  # starts importing torch while we load the checks
+    proc = StudentProcess(limits, zygote).start()  # starts importing torch while we load the checks
     if proc.warning:
         result.notes.append(proc.warning)
     try:
@@ -109,8 +115,20 @@ def record_goldens(assignment: str, solution_path: str, limits: Limits | None = 
             first = probe.cell_errors[0]
             raise RuntimeError(f"the solution notebook failed in cell #{first.index}: {first.message}")
         student = RemoteStudent(proc, limits.call_timeout)
+        cells = cells_to_run(nb)
+
+        def solution_namespace() -> dict:
+            # The solution's cells run here (trusted instructor code) so a mistake can be swapped in
+            # for one function while the notebook's other functions stay as the solution has them.
+            ns: dict = {"__name__": "__main__"}
+            with contextlib.redirect_stdout(io.StringIO()):
+                for cell in cells:
+                    exec(compile(cell.source, f"<solution cell {cell.index}>", "exec"), ns)
+            return ns
+
         for check in suite.checks:
-            out[check.hidden][check.name] = checks_mod.record_check(check, student, suite.mistakes_for(check.group))
+            out[check.hidden][check.name] = checks_mod.record_check(
+                check, student, suite.mistakes_for(check.group), solution_namespace)
     meta = {"assignment": assignment, "torch": torch.__version__,
             "generated_by": "autograder goldens (from the solution notebook)"}
     hidden_points: dict[str, float] = {}

@@ -83,7 +83,7 @@ def _array_payload(arr: np.ndarray) -> dict:
     dtype = arr.dtype.name
     if dtype not in ALLOWED_DTYPES:
         raise WireError(f"arrays of dtype {dtype} cannot be sent")
-    arr = np.ascontiguousarray(arr)
+    arr = np.ascontiguousarray(arr).reshape(arr.shape)  # ascontiguousarray makes 0-d arrays 1-d
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     return {"dtype": dtype, "shape": list(arr.shape), "data": base64.b64encode(arr.tobytes()).decode("ascii")}

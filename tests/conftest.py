@@ -77,8 +77,12 @@ FAST_LIMITS = Limits(cell_timeout=20, notebook_timeout=90, call_timeout=20)
 
 @pytest.fixture
 def grade():
+    """Grade a notebook, forking the student process from this test process's shared zygote."""
+    from autograder.sandbox.zygote import shared_zygote
+
     def _grade(path, **kw):
         kw.setdefault("limits", FAST_LIMITS)
+        kw.setdefault("zygote", shared_zygote())
         return grade_notebook(str(path), **kw)
 
     return _grade

@@ -191,3 +191,22 @@ def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
     result = grade_notebook(path)
     fb = result.checks[0].feedback
     assert "env::threads=1" in fb, fb
+
+
+def test_forked_and_spawned_student_processes_grade_alike(grade, tmp_path):
+    """The fork server (zygote) is an optimisation only: same report as a fresh process."""
+    from autograder.reports.json_report import run_to_dict
+    from autograder.results import GradingRun
+
+    path = os.path.join(REPO, "examples", "01_data_splits-example.ipynb")
+
+    def report(result):
+        d = run_to_dict(GradingRun([result]))
+        for nb in d["notebooks"]:
+            nb.pop("duration_s")
+        return d
+
+    assert report(grade(path)) == report(grade_notebook(path, Limits(cell_timeout=20, notebook_timeout=90,
+                                                                     call_timeout=20)))
+    died = grade(solution_plus("import os\nos._exit(3)", tmp_path, "osexit3"))
+    assert all(c.status == "died" for c in died.checks) and "exited with status 3" in died.checks[0].feedback

@@ -29,6 +29,11 @@ def test_roundtrip_keeps_dtypes_shapes_and_structure():
     assert back["i"] == (2, 3)
 
 
+def test_zero_dim_tensors_keep_their_shape():
+    assert roundtrip(torch.tensor(3.0)).shape == ()
+    assert roundtrip(np.float64(2.0)) == 2.0
+
+
 def test_named_tuples_travel_as_tuples():
     back = roundtrip(torch.max(torch.tensor([[1.0, 3.0], [4.0, 2.0]]), dim=1))
     assert type(back) is tuple and torch.equal(back[1], torch.tensor([1, 0]))

@@ -33,9 +33,10 @@ class StudentProcess:
     Use as a context manager; the process (and anything it spawned) is killed on exit.
     """
 
-    def __init__(self, limits: Limits | None = None):
+    def __init__(self, limits: Limits | None = None, zygote=None):
         self.limits = limits or Limits()
-        self.proc: subprocess.Popen | None = None
+        self.zygote = zygote  # a sandbox.zygote.Zygote to fork from, or None to spawn a new Python
+        self.proc = None  # subprocess.Popen or zygote.ForkedChild: .pid, .poll(), .wait(timeout)
         self.dead_reason: str | None = None
         self._seq = 0
         self.workdir = tempfile.mkdtemp(prefix="regnorm-student-")
@@ -58,13 +59,17 @@ class StudentProcess:
         self._log = open(os.path.join(self.workdir, ".output.log"), "wb")
         if self.user is not None:
             os.chown(self._log.name, *self.user)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.sandbox.worker", str(req_r), str(rep_w)],
-            pass_fds=(req_r, rep_w),
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            cwd=self.workdir, env=student_env(self.workdir, PACKAGE_ROOT),
-            preexec_fn=make_preexec(self.limits, self.user), start_new_session=True,
-        )
+        env = student_env(self.workdir, PACKAGE_ROOT)
+        if self.zygote is not None:
+            self.proc = self.zygote.spawn(req_r, rep_w, self.workdir, self._log.name, env, self.limits, self.user)
+        else:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "autograder.sandbox.worker", str(req_r), str(rep_w)],
+                pass_fds=(req_r, rep_w),
+                stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                cwd=self.workdir, env=env,
+                preexec_fn=make_preexec(self.limits, self.user), start_new_session=True,
+            )
         os.close(req_r)
         os.close(rep_w)
         self._w, self._r = req_w, rep_r
@@ -107,7 +112,7 @@ class StudentProcess:
             pass
         try:
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover
+        except (subprocess.TimeoutExpired, RuntimeError):  # pragma: no cover
             pass
 
     @property
