@@ -172,18 +172,20 @@ def build_student_bundle(out_dir: str, assignments: list[str] | None = None) -> 
 #: Solution lines that give nothing away (signatures, the generator the docstring prescribes, ...).
 BOILERPLATE = re.compile(r"^(def |class |@|super\(\)\.__init__\(|with torch\.no_grad\(\):$|for .+ in .+:$|"
                          r"if .+:$|elif .+:$|else:$|try:$|except.*:$|"
-                         r"return \w+(, \w+)*$|\w+ = torch\.Generator\(\)\.manual_seed\(\w+\)$)")
+                         r"return \w+(, \w+)*$|\w+ = torch\.Generator\(\)\.manual_seed\(\w+\)$|self\.(?P<attr>\w+) = (?P=attr)$)")
 
 
 def solution_lines(assignment: str) -> set[str]:
     """Non-trivial lines between ``### BEGIN SOLUTION`` / ``### END SOLUTION`` of a solution notebook:
-    longer than 15 characters, not a comment, not :data:`BOILERPLATE`."""
+    longer than 15 characters, not a comment, not :data:`BOILERPLATE`, and not published on purpose
+    elsewhere in the same notebook (a formula in the text, the buggy class of a find-the-bugs cell)."""
     path = os.path.join(REPO_ROOT, "solutions", assignment, f"{assignment}.ipynb")
     if not os.path.isfile(path):
         return set()
     with open(path, encoding="utf-8") as fh:
         nb = json.load(fh)
     lines: set[str] = set()
+    public: set[str] = set()
     for cell in nb["cells"]:
         inside = False
         src = cell.get("source", "")
@@ -195,7 +197,11 @@ def solution_lines(assignment: str) -> set[str]:
                 inside = False
             elif inside and len(s) > 15 and not s.startswith("#") and not BOILERPLATE.match(s):
                 lines.add(s)
-    return lines
+            elif not inside:
+                public.add(s)
+                public.update(part.strip() for part in s.split("`") if part.strip())  # `code` in markdown
+    public_text = "\n".join(public)
+    return {line for line in lines if line not in public_text}
 
 
 def find_leaks(bundle_dir: str, assignments: list[str]) -> list[str]:

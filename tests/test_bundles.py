@@ -65,6 +65,18 @@ def test_student_bundle_holds_no_secret(student_bundle):
     assert not leaks, leaks
 
 
+def test_whole_course_student_bundle_holds_no_solution_line(tmp_path):
+    """Every released assignment, scanned for every line of every solution."""
+    from autograder.suites import ASSIGNMENTS
+
+    out = tmp_path / "course-bundle"
+    build_student_bundle(str(out))
+    released = sorted(os.listdir(out / "assignments"))
+    assert released == sorted(ASSIGNMENTS)
+    assert all(solution_lines(a) for a in ASSIGNMENTS)
+    assert find_leaks(str(out), list(ASSIGNMENTS)) == []
+
+
 def _selfcheck_script(bundle, solution: str) -> str:
     return textwrap.dedent(f"""
         import json, sys
