@@ -70,13 +70,16 @@ def discover(directory: str) -> tuple[str, list[Job]]:
     return "flat", flat
 
 
-def _grade_one(job: Job, limits, hidden: bool) -> Row:
+def _grade_one(job: Job, limits, hidden: bool, fork_server: bool = True) -> Row:
     """Runs in a worker process."""
     from autograder.engine import grade_notebook
+    from autograder.sandbox.zygote import shared_zygote
 
     started = time.monotonic()
     try:
-        result = grade_notebook(job.notebook, limits, hidden=hidden, assignment=job.assignment)
+        # Each worker forks its student processes from its own fork server (torch imported once).
+        result = grade_notebook(job.notebook, limits, hidden=hidden, assignment=job.assignment,
+                                zygote=shared_zygote() if fork_server else None)
         error = result.error or ""
         if not error and result.notes and any("could not start" in n for n in result.notes):
             error = "; ".join(result.notes)
@@ -114,8 +117,13 @@ def shard(jobs: list[Job], spec: str | None) -> list[Job]:
     return jobs[k::n]
 
 
-def grade_batch(jobs: list[Job], jobs_n: int = 1, limits=None, hidden: bool = True, progress: bool | None = None) -> list[Row]:
-    """Grade every job with ``jobs_n`` worker processes; rows come back in the jobs' order."""
+def grade_batch(jobs: list[Job], jobs_n: int = 1, limits=None, hidden: bool = True, progress: bool | None = None,
+                fork_server: bool = True) -> list[Row]:
+    """Grade every job with ``jobs_n`` worker processes; rows come back in the jobs' order.
+
+    ``fork_server``: fork student processes from a zygote that has imported torch (DESIGN.md §6)
+    instead of starting a fresh Python for each.
+    """
     from tqdm import tqdm
 
     from autograder.sandbox.limits import Limits
@@ -128,7 +136,7 @@ def grade_batch(jobs: list[Job], jobs_n: int = 1, limits=None, hidden: bool = Tr
     try:
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=max(1, jobs_n), mp_context=ctx, initializer=_worker_init) as pool:
-            futures = {pool.submit(_grade_one, job, limits, hidden): i for i, job in enumerate(jobs)}
+            futures = {pool.submit(_grade_one, job, limits, hidden, fork_server): i for i, job in enumerate(jobs)}
             for fut in cf.as_completed(futures):
                 i = futures[fut]
                 try:

@@ -15,6 +15,8 @@ import argparse
 import os
 import sys
 
+from autograder.cli_args import add_limit_args, limits_from_args
+
 EXIT_OK, EXIT_BELOW, EXIT_USAGE, EXIT_NOT_GRADED, EXIT_INTERNAL = 0, 1, 2, 3, 4
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,13 +34,6 @@ def find_notebooks(paths: list[str]) -> list[str]:
     return found
 
 
-def _limits(args):
-    from autograder.sandbox.limits import Limits
-
-    return Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                  call_timeout=args.call_timeout, memory_mb=args.memory_mb)
-
-
 def cmd_grade(args) -> int:
     from autograder.engine import grade_notebook
     from autograder.reports import RENDERERS, write_atomic
@@ -49,14 +44,20 @@ def cmd_grade(args) -> int:
         print("autograder: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
         return EXIT_NOT_GRADED
     run = GradingRun()
-    limits = _limits(args)
+    limits = limits_from_args(args)
+    zygote = None
+    if len(notebooks) > 1 and not args.no_fork_server:
+        from autograder.sandbox.zygote import shared_zygote
+
+        zygote = shared_zygote()  # import torch once, fork one student process per notebook
     for path in notebooks:
         if not os.path.exists(path):
             from autograder.results import NotebookResult
 
             run.notebooks.append(NotebookResult(path, args.assignment, error="no such file"))
             continue
-        run.notebooks.append(grade_notebook(path, limits, hidden=not args.no_hidden, assignment=args.assignment))
+        run.notebooks.append(grade_notebook(path, limits, hidden=not args.no_hidden, assignment=args.assignment,
+                                            zygote=zygote))
     text = RENDERERS[args.format](run)
     if args.output:
         write_atomic(args.output, text)
@@ -114,10 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--assignment", help="grade as this assignment (default: from metadata / file name)")
     g.add_argument("--fail-under", type=float, metavar="POINTS", help="exit 1 if the total is below POINTS")
     g.add_argument("--no-hidden", action="store_true", help="run visible checks only")
-    g.add_argument("--cell-timeout", type=float, default=60.0, metavar="S")
-    g.add_argument("--notebook-timeout", type=float, default=300.0, metavar="S")
-    g.add_argument("--call-timeout", type=float, default=30.0, metavar="S")
-    g.add_argument("--memory-mb", type=int, default=3072, metavar="MB", help="RLIMIT_DATA of the student process")
+    g.add_argument("--no-fork-server", action="store_true",
+                   help="start a fresh Python per notebook instead of forking from one that imported torch")
+    add_limit_args(g)
     g.set_defaults(func=cmd_grade)
 
     gl = sub.add_parser("goldens", help="record reference values from the solution notebooks")

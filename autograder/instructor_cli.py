@@ -8,21 +8,9 @@ from __future__ import annotations
 import os
 import sys
 
+from autograder.cli_args import add_limit_args, limits_from_args
+
 EXIT_OK, EXIT_LEAK, EXIT_USAGE, EXIT_NOT_GRADED = 0, 1, 2, 3
-
-
-def _add_limits(p) -> None:
-    p.add_argument("--cell-timeout", type=float, default=60.0, metavar="S")
-    p.add_argument("--notebook-timeout", type=float, default=300.0, metavar="S")
-    p.add_argument("--call-timeout", type=float, default=30.0, metavar="S")
-    p.add_argument("--memory-mb", type=int, default=3072, metavar="MB", help="RLIMIT_DATA of the student process")
-
-
-def _limits(args):
-    from autograder.sandbox.limits import Limits
-
-    return Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                  call_timeout=args.call_timeout, memory_mb=args.memory_mb)
 
 
 def cmd_grade_batch(args) -> int:
@@ -43,7 +31,8 @@ def cmd_grade_batch(args) -> int:
         print(f"autograder: no notebooks found in {args.directory}", file=sys.stderr)
         return EXIT_NOT_GRADED
     print(f"grading {len(jobs)} notebook(s) ({layout} layout) with {args.jobs} worker(s)", file=sys.stderr)
-    rows = batch.grade_batch(jobs, args.jobs, _limits(args), hidden=not args.no_hidden)
+    rows = batch.grade_batch(jobs, args.jobs, limits_from_args(args), hidden=not args.no_hidden,
+                             fork_server=not args.no_fork_server)
     if args.output:
         batch.write_rows(rows, args.output)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -125,7 +114,7 @@ def cmd_gradescope_bundle(args) -> int:
 def cmd_gradescope_run(args) -> int:
     from autograder.bundles import gradescope_run
 
-    return gradescope_run(args.root, args.assignment or None, _limits(args))
+    return gradescope_run(args.root, args.assignment or None, limits_from_args(args))
 
 
 def register_instructor_commands(sub) -> None:
@@ -138,7 +127,9 @@ def register_instructor_commands(sub) -> None:
     b.add_argument("--assignment", help="grade every notebook as this assignment")
     b.add_argument("--shard", metavar="K/N", help="grade only submissions K, K+N, ... (K from 0) of the sorted list")
     b.add_argument("--no-hidden", action="store_true", help="run visible checks only")
-    _add_limits(b)
+    b.add_argument("--no-fork-server", action="store_true",
+                   help="start a fresh Python per notebook instead of forking from one that imported torch")
+    add_limit_args(b)
     b.set_defaults(func=cmd_grade_batch)
 
     m = sub.add_parser("merge-scores", help="join the score files of several shards")
@@ -166,5 +157,5 @@ def register_instructor_commands(sub) -> None:
     r = sub.add_parser("gradescope-run", help="(inside Gradescope) grade ROOT/submission into ROOT/results/results.json")
     r.add_argument("--root", default=os.environ.get("GRADESCOPE_ROOT", "/autograder"))
     r.add_argument("--assignment")
-    _add_limits(r)
+    add_limit_args(r)
     r.set_defaults(func=cmd_gradescope_run)
