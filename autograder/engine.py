@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
+import functools
 import json
 import os
 import time
 
 from autograder import checks as checks_mod
-from autograder.notebooks import NotebookError, cells_to_run, detect_assignment, read_notebook
+from autograder.notebooks import NotebookError, cells_to_run, detect_assignment, notebook_namespace, read_notebook
 from autograder.results import CellError, CheckResult, NotebookResult
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.process import StudentDied, StudentProcess
@@ -115,20 +114,12 @@ def record_goldens(assignment: str, solution_path: str, limits: Limits | None = 
             first = probe.cell_errors[0]
             raise RuntimeError(f"the solution notebook failed in cell #{first.index}: {first.message}")
         student = RemoteStudent(proc, limits.call_timeout)
-        cells = cells_to_run(nb)
 
-        def solution_namespace() -> dict:
-            # The solution's cells run here (trusted instructor code) so a mistake can be swapped in
-            # for one function while the notebook's other functions stay as the solution has them.
-            ns: dict = {"__name__": "__main__"}
-            with contextlib.redirect_stdout(io.StringIO()):
-                for cell in cells:
-                    exec(compile(cell.source, f"<solution cell {cell.index}>", "exec"), ns)
-            return ns
-
+        # Each mistake runs in a fresh namespace of the solution (trusted instructor code, run here)
+        # with the mistake swapped in, so the notebook's other functions stay as the solution has them.
         for check in suite.checks:
             out[check.hidden][check.name] = checks_mod.record_check(
-                check, student, suite.mistakes_for(check.group), solution_namespace)
+                check, student, suite.mistakes_for(check.group), functools.partial(notebook_namespace, solution_path))
     meta = {"assignment": assignment, "torch": torch.__version__,
             "generated_by": "autograder goldens (from the solution notebook)"}
     hidden_points: dict[str, float] = {}

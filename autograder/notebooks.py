@@ -85,3 +85,27 @@ def cells_to_run(nb) -> list[CodeCell]:
         if source.strip():
             out.append(CodeCell(i, source))
     return out
+
+
+def notebook_namespace(path: str, quiet: bool = True) -> dict:
+    """Run a *trusted* notebook's graded cells (as :func:`cells_to_run` picks them) in this process.
+
+    For instructor code only (the solutions): recording reference values, tests. The cells run with
+    the notebook's folder as working directory; their printed output is dropped when ``quiet``.
+    Returns the namespace.
+    """
+    import contextlib
+    import io
+    import os
+
+    ns: dict = {"__name__": "__main__"}
+    cwd = os.getcwd()
+    sink = contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext()
+    try:
+        os.chdir(os.path.dirname(os.path.abspath(path)))
+        with sink:
+            for cell in cells_to_run(read_notebook(path)):
+                exec(compile(cell.source, f"<cell {cell.index}>", "exec"), ns)
+    finally:
+        os.chdir(cwd)
+    return ns

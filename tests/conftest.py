@@ -39,9 +39,11 @@ def with_cells_after(nb: dict, grade_id: str, sources: list[str]) -> dict:
     nb = copy.deepcopy(nb)
     for i, cell in enumerate(nb["cells"]):
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            taken = {c.get("id") for c in nb["cells"]}
             for k, src in enumerate(sources):
                 cell_k = code_cell(src)
-                cell_k["id"] = f"injected{k}"
+                cell_k["id"] = next(f"injected{n}" for n in range(k, k + len(taken) + 1) if f"injected{n}" not in taken)
+                taken.add(cell_k["id"])
                 nb["cells"].insert(i + 1 + k, cell_k)
             return nb
     raise KeyError(f"no cell with grade_id {grade_id}")
@@ -49,7 +51,9 @@ def with_cells_after(nb: dict, grade_id: str, sources: list[str]) -> dict:
 
 def with_cell_appended(nb: dict, source: str) -> dict:
     nb = copy.deepcopy(nb)
-    nb["cells"].append(code_cell(source))
+    cell = code_cell(source)
+    cell["id"] = f"appended{len(nb['cells'])}"
+    nb["cells"].append(cell)
     return nb
 
 

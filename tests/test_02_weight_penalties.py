@@ -3,8 +3,6 @@ solution's SGD step and L2 penalty agree with torch.optim.SGD (the conventions t
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import torch
 import torch.nn as nn
@@ -12,7 +10,7 @@ import torch.nn.functional as F
 from conftest import load_nb, solution_path, with_cells_after, write_nb
 
 from autograder.fixtures import penalties as P
-from autograder.notebooks import cells_to_run, read_notebook
+from autograder.notebooks import notebook_namespace
 
 A = "02_weight_penalties"
 
@@ -169,16 +167,7 @@ def test_alternative_implementations_get_full_marks(name, grade, tmp_path):
 @pytest.fixture(scope="module")
 def solution_ns():
     """The solution notebook's functions, in this process (graded cells only)."""
-    ns: dict = {"__name__": "__main__"}
-    nb = read_notebook(solution_path(A))
-    cwd = os.getcwd()
-    os.chdir(os.path.dirname(solution_path(A)))
-    try:
-        for cell in cells_to_run(nb):
-            exec(compile(cell.source, f"<cell {cell.index}>", "exec"), ns)
-    finally:
-        os.chdir(cwd)
-    return ns
+    return notebook_namespace(solution_path(A))
 
 
 @pytest.mark.parametrize("wd,lr,steps", [(0.05, 0.1, 6), (0.3, 0.02, 10)])

@@ -10,7 +10,7 @@ import pytest
 import torch
 from conftest import load_nb, solution_path, with_cells_after, write_nb
 
-from autograder.notebooks import cells_to_run, read_notebook
+from autograder.notebooks import notebook_namespace
 
 ASSIGNMENT = "03_batch_norm"
 
@@ -259,10 +259,7 @@ def test_alternative_implementations_get_full_marks(variant, grade, tmp_path):
 
 
 def _solution_namespace() -> dict:
-    ns: dict = {"__name__": "__main__"}
-    for cell in cells_to_run(read_notebook(solution_path(ASSIGNMENT))):
-        exec(compile(cell.source, f"<cell {cell.index}>", "exec"), ns)
-    return ns
+    return notebook_namespace(solution_path(ASSIGNMENT))
 
 
 def test_by_hand_reproduces_the_worksheet():

@@ -239,12 +239,9 @@ def test_04_alternative_gets_full_marks(name, grade, tmp_path):
 
 def _solution_namespace() -> dict:
     """The solution notebook's gradable cells, run in this process (as the in-notebook self-check sees them)."""
-    from autograder.notebooks import cells_to_run, read_notebook
+    from autograder.notebooks import notebook_namespace
 
-    ns: dict = {"__name__": "__main__"}
-    for cell in cells_to_run(read_notebook(solution_path(A))):
-        exec(compile(cell.source, f"<cell {cell.index}>", "exec"), ns)
-    return ns
+    return notebook_namespace(solution_path(A))
 
 
 @pytest.mark.parametrize("name", ["ln_autograd_closure_cache_ref", "ln_class_instance_cache_ref",

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from contextlib import redirect_stdout
 
 import pytest
 from conftest import mistake_submission, solution_path, student_path
 
 from autograder.engine import record_goldens
-from autograder.notebooks import cells_to_run, read_notebook
+from autograder.notebooks import notebook_namespace, read_notebook
 from autograder.suites import ASSIGNMENTS, golden_path, load_suite
 
 ALL_MISTAKES = [(a, m) for a in ASSIGNMENTS for m in load_suite(a, hidden=True, mistakes=True).mistakes]
@@ -79,15 +78,7 @@ def test_self_check_in_process_gives_visible_points(assignment):
     from autograder import check
 
     suite = load_suite(assignment, hidden=True)
-    ns: dict = {"__name__": "__main__"}
-    nb = read_notebook(solution_path(assignment))
-    cwd = os.getcwd()
-    os.chdir(os.path.dirname(solution_path(assignment)))
-    try:
-        for cell in cells_to_run(nb):
-            exec(compile(cell.source, f"<cell {cell.index}>", "exec"), ns)
-    finally:
-        os.chdir(cwd)
+    ns = notebook_namespace(solution_path(assignment))
     for group in suite.groups():
         out = io.StringIO()
         with redirect_stdout(out):
