@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO, load_nb, solution_path, student_path, with_cell_appended, with_cells_after, write_nb
 
 from autograder.engine import grade_notebook
@@ -204,9 +206,48 @@ def test_forked_and_spawned_student_processes_grade_alike(grade, tmp_path):
         d = run_to_dict(GradingRun([result]))
         for nb in d["notebooks"]:
             nb.pop("duration_s")
+            # Where a root grader cannot drop privileges, the note names the path each start-up
+            # method found unreadable (the interpreter for a spawn, the stdlib for a fork).
+            nb["notes"] = [n.split(" cannot run this Python")[0] for n in nb["notes"]]
         return d
 
     assert report(grade(path)) == report(grade_notebook(path, Limits(cell_timeout=20, notebook_timeout=90,
                                                                      call_timeout=20)))
     died = grade(solution_plus("import os\nos._exit(3)", tmp_path, "osexit3"))
     assert all(c.status == "died" for c in died.checks) and "exited with status 3" in died.checks[0].feedback
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: only a root grader drops the student's process to an "
+                                               "unprivileged user")
+def test_forked_student_process_runs_as_the_unprivileged_user():
+    """With a Python that user can read, children of the fork server drop root before student code."""
+    import shutil
+
+    from test_bundles import python_for_unprivileged_user
+
+    from autograder.bundles import temp_root
+    from autograder.sandbox.zygote import Zygote
+
+    root = temp_root()  # pytest's tmp_path is private to root; the unprivileged user must reach this one
+    try:
+        python, why = python_for_unprivileged_user(root)
+        if python is None:
+            pytest.skip(why)
+        path = solution_plus("""
+import os
+def standardize(*args):
+    raise RuntimeError(f"uid={os.getuid()} home_writable={os.access(os.environ['HOME'], os.W_OK)}")
+""", pathlib.Path(root), "whoami", after="standardize")
+        zygote = Zygote(python=python)
+        try:
+            result = grade_notebook(path, Limits(cell_timeout=20, notebook_timeout=90, call_timeout=20), zygote=zygote)
+        finally:
+            zygote.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    assert not any("ran as root" in n for n in result.notes), result.notes
+    split = [c for c in result.checks if c.group == "split_data"]
+    assert all(c.passed for c in split), [(c.name, c.feedback) for c in split if not c.passed]
+    feedback = next(c.feedback for c in result.checks if c.group == "standardize" and not c.hidden)
+    assert "uid=0 " not in feedback and "uid=" in feedback, feedback
+    assert "home_writable=True" in feedback, feedback

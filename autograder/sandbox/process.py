@@ -43,7 +43,7 @@ class StudentProcess:
         self.user = unprivileged_user()
         self.warning: str | None = None
         if self.user is not None:
-            problem = drop_problem(self.user, PACKAGE_ROOT)
+            problem = zygote.drop_problem(self.user) if zygote is not None else drop_problem(self.user, PACKAGE_ROOT)
             if problem:
                 self.warning = (f"student code ran as root: the unprivileged user (uid {self.user[0]}) cannot run "
                                 f"this Python ({problem}); install the grader where that user can read it")

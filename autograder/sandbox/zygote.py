@@ -69,6 +69,51 @@ def _child(msg: dict, rfd: int, wfd: int) -> None:
         os._exit(0)
 
 
+def _paths_children_read() -> list[str]:
+    """What a forked child still reads from disk: the standard library, the grader, site-packages."""
+    import site
+    import sysconfig
+
+    import torch
+
+    stdlib = sysconfig.get_paths()["stdlib"]
+    return [stdlib, os.path.join(stdlib, "secrets.py"),
+            os.path.join(_PACKAGE_ROOT, "autograder", "sandbox", "worker.py"),
+            os.path.join(_PACKAGE_ROOT, "autograder", "data.py"),
+            os.path.join(os.path.dirname(torch.__file__), "__init__.py"),
+            *[p for p in site.getsitepackages() if os.path.isdir(p)]]
+
+
+def _probe_drop(uid: int, gid: int, paths: list[str]) -> str | None:
+    """Fork a child that drops to (uid, gid) and reads ``paths``; None if it could, else why not."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        problem = ""
+        try:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            for path in paths:
+                if os.path.isdir(path):
+                    os.listdir(path)
+                else:
+                    with open(path, "rb") as fh:
+                        fh.read(1)
+        except OSError as exc:
+            problem = f"{exc.filename or ''}: {exc.strerror}"
+        os.write(w, problem.encode()[:4000])
+        os._exit(0)
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 4096):
+        chunks.append(chunk)
+    os.close(r)
+    os.waitpid(pid, 0)
+    return b"".join(chunks).decode() or None
+
+
 def serve(sock: socket.socket) -> None:
     """The zygote's loop: fork on ``spawn``, report exit statuses on ``poll``/``wait``."""
     statuses: dict[int, int] = {}
@@ -112,6 +157,8 @@ def serve(sock: socket.socket) -> None:
                 time.sleep(0.01)
                 status = reap(int(msg["pid"]), block=False)
             reply = {"status": status}
+        elif op == "probe_drop":
+            reply = {"problem": _probe_drop(int(msg["uid"]), int(msg["gid"]), _paths_children_read())}
         elif op == "forget":
             statuses.pop(int(msg["pid"]), None)
             reply = {}
@@ -161,17 +208,19 @@ class ForkedChild:
 class Zygote:
     """The grader's handle on one fork server (thread-safe; started on first use)."""
 
-    def __init__(self):
+    def __init__(self, python: str | None = None):
+        self.python = python or sys.executable  # the interpreter the fork server runs (and children share)
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._sock: socket.socket | None = None
         self._home = tempfile.mkdtemp(prefix="regnorm-zygote-")
+        self._drop_checked: dict[tuple[int, int], str | None] = {}
         self.torch_version: str | None = None
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = student_env(self._home, _PACKAGE_ROOT)
-        self._proc = subprocess.Popen([sys.executable, "-m", "autograder.sandbox.zygote", str(theirs.fileno())],
+        self._proc = subprocess.Popen([self.python, "-m", "autograder.sandbox.zygote", str(theirs.fileno())],
                                       pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self._home, env=env)
         theirs.close()
@@ -200,6 +249,18 @@ class Zygote:
         msg = {"op": "spawn", "workdir": workdir, "log": log, "env": env, "memory_mb": limits.memory_mb,
                "output_mb": limits.output_mb, "uid": user[0] if user else None, "gid": user[1] if user else None}
         return ForkedChild(self, int(self.request(msg, (rfd, wfd))["pid"]))
+
+    def drop_problem(self, user: tuple[int, int]) -> str | None:
+        """Why a child dropped to ``user`` could not work (None if it can), probed once by forking.
+
+        A forked child never executes the Python binary, so only the files it will still read
+        matter: the standard library, the grader package and the site-packages that student code
+        (and numpy, torch, ...) import lazily.
+        """
+        if user not in self._drop_checked:
+            self._drop_checked[user] = self.request({"op": "probe_drop", "uid": user[0],
+                                                     "gid": user[1]}).get("problem")
+        return self._drop_checked[user]
 
     def close(self) -> None:
         with self._lock:
