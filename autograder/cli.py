@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-from autograder.cli_args import add_limit_args, limits_from_args
+from autograder.cli_args import add_grading_args, limits_from_args
 
 EXIT_OK, EXIT_BELOW, EXIT_USAGE, EXIT_NOT_GRADED, EXIT_INTERNAL = 0, 1, 2, 3, 4
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -114,10 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--output", "-o", metavar="FILE", help="write the report here (atomically)")
     g.add_argument("--assignment", help="grade as this assignment (default: from metadata / file name)")
     g.add_argument("--fail-under", type=float, metavar="POINTS", help="exit 1 if the total is below POINTS")
-    g.add_argument("--no-hidden", action="store_true", help="run visible checks only")
-    g.add_argument("--no-fork-server", action="store_true",
-                   help="start a fresh Python per notebook instead of forking from one that imported torch")
-    add_limit_args(g)
+    add_grading_args(g)
     g.set_defaults(func=cmd_grade)
 
     gl = sub.add_parser("goldens", help="record reference values from the solution notebooks")

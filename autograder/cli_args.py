@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 
+def add_grading_args(parser) -> None:
+    """Options of every command that grades many notebooks: hidden checks, fork server, limits."""
+    parser.add_argument("--no-hidden", action="store_true", help="run visible checks only")
+    parser.add_argument("--no-fork-server", action="store_true",
+                        help="start a fresh Python per notebook instead of forking from one that imported torch")
+    add_limit_args(parser)
+
+
 def add_limit_args(parser) -> None:
     """The student process's limits, shared by every grading command."""
     parser.add_argument("--cell-timeout", type=float, default=60.0, metavar="S")

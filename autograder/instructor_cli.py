@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
-from autograder.cli_args import add_limit_args, limits_from_args
+from autograder.cli_args import add_grading_args, add_limit_args, limits_from_args
 
 EXIT_OK, EXIT_LEAK, EXIT_USAGE, EXIT_NOT_GRADED = 0, 1, 2, 3
 
@@ -126,10 +126,7 @@ def register_instructor_commands(sub) -> None:
     b.add_argument("--output", "-o", metavar="FILE", help="scores file: .csv (default) or .json")
     b.add_argument("--assignment", help="grade every notebook as this assignment")
     b.add_argument("--shard", metavar="K/N", help="grade only submissions K, K+N, ... (K from 0) of the sorted list")
-    b.add_argument("--no-hidden", action="store_true", help="run visible checks only")
-    b.add_argument("--no-fork-server", action="store_true",
-                   help="start a fresh Python per notebook instead of forking from one that imported torch")
-    add_limit_args(b)
+    add_grading_args(b)
     b.set_defaults(func=cmd_grade_batch)
 
     m = sub.add_parser("merge-scores", help="join the score files of several shards")
