@@ -40,6 +40,14 @@ def _run_cells(proc: StudentProcess, cells, limits: Limits, result: NotebookResu
                                                 str(err.get("message", ""))[:500], str(err.get("traceback", ""))))
 
 
+def _one_thread() -> None:
+    """The grader computes with one thread too (DESIGN.md §3: thread count changes float results)."""
+    import torch
+
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
 def died_result(check: checks_mod.Check, reason: str) -> CheckResult:
     return CheckResult(check.name, check.group, check.title, check.points, 0.0, "died", check.hidden,
                        f"the student process {reason}; this check could not run.")
@@ -72,6 +80,7 @@ def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
         result.notes.append(proc.warning)
     try:
         suite = load_suite(result.assignment, hidden=hidden)
+        _one_thread()
         goldens = load_goldens(result.assignment, hidden=False)
         if hidden:
             goldens.update(load_goldens(result.assignment, hidden=True))
@@ -82,6 +91,11 @@ def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
             result.notes.append(f"the student process could not start: {exc}")
             result.checks = [died_result(c, str(exc)) for c in selected]
             return result
+        recorded_with = load_goldens(result.assignment, hidden=False, key="torch")
+        if proc.torch_version and proc.torch_version != recorded_with:
+            result.notes.append(f"reference values were recorded with torch {recorded_with} and this grading "
+                                f"runs torch {proc.torch_version}: results are compared within tolerances, but "
+                                f"re-record them (`autograder goldens`) for the torch you grade with")
         _run_cells(proc, cells_to_run(nb), limits, result)
         student = RemoteStudent(proc, limits.call_timeout)
         for check in selected:

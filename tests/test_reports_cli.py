@@ -110,3 +110,18 @@ def test_example_submission_is_up_to_date_with_the_student_notebook():
     proc = subprocess.run([sys.executable, os.path.join(REPO, "tools", "make_example.py"), "--check"],
                           capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_torch_version_other_than_the_goldens_is_reported(monkeypatch):
+    import autograder.engine as engine
+
+    real = engine.load_goldens
+
+    def fake(assignment, hidden, key="checks"):
+        return "0.0.0-recorded" if key == "torch" else real(assignment, hidden, key)
+
+    monkeypatch.setattr(engine, "load_goldens", fake)
+    result = grade_notebook(EXAMPLE)
+    assert any("recorded with torch 0.0.0-recorded" in n for n in result.notes), result.notes
+    monkeypatch.setattr(engine, "load_goldens", real)
+    assert not any("recorded with torch" in n for n in grade_notebook(EXAMPLE).notes)
