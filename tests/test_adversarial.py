@@ -236,7 +236,9 @@ def test_forked_student_process_runs_as_the_unprivileged_user():
         path = solution_plus("""
 import os
 def standardize(*args):
-    raise RuntimeError(f"uid={os.getuid()} home_writable={os.access(os.environ['HOME'], os.W_OK)}")
+    import resource
+    nproc = resource.getrlimit(resource.RLIMIT_NPROC)[0]
+    raise RuntimeError(f"uid={os.getuid()} home_writable={os.access(os.environ['HOME'], os.W_OK)} nproc={nproc}")
 """, pathlib.Path(root), "whoami", after="standardize")
         zygote = Zygote(python=python)
         try:
@@ -250,4 +252,4 @@ def standardize(*args):
     assert all(c.passed for c in split), [(c.name, c.feedback) for c in split if not c.passed]
     feedback = next(c.feedback for c in result.checks if c.group == "standardize" and not c.hidden)
     assert "uid=0 " not in feedback and "uid=" in feedback, feedback
-    assert "home_writable=True" in feedback, feedback
+    assert "home_writable=True" in feedback and "nproc=256" in feedback, feedback

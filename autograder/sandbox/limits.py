@@ -24,6 +24,7 @@ class Limits:
     - call_timeout: seconds one call from a check may run.
     - memory_mb: ``RLIMIT_DATA`` in MiB.
     - output_mb: largest file (or captured output) the process may write, in MiB.
+    - max_processes: ``RLIMIT_NPROC`` once dropped to the unprivileged user (a fork bomb stops there).
     """
 
     cell_timeout: float = 60.0
@@ -31,6 +32,8 @@ class Limits:
     call_timeout: float = 30.0
     memory_mb: int = 3072
     output_mb: int = 64
+    #: processes and threads the unprivileged user may have (``RLIMIT_NPROC``; not enforceable on root).
+    max_processes: int = 256
 
 
 def unprivileged_user() -> tuple[int, int] | None:
@@ -101,6 +104,7 @@ def make_preexec(limits: Limits, user: tuple[int, int] | None):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if user is not None:
             uid, gid = user
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
             os.setgroups([])
             os.setgid(gid)
             os.setuid(uid)

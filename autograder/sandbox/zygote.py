@@ -57,6 +57,8 @@ def _child(msg: dict, rfd: int, wfd: int) -> None:
         os.environ.clear()
         os.environ.update(msg["env"])
         if msg.get("uid") is not None:
+            nproc = int(msg["max_processes"])
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
             os.setgroups([])
             os.setgid(int(msg["gid"]))
             os.setuid(int(msg["uid"]))
@@ -247,7 +249,8 @@ class Zygote:
     def spawn(self, rfd: int, wfd: int, workdir: str, log: str, env: dict, limits: Limits,
               user: tuple[int, int] | None) -> ForkedChild:
         msg = {"op": "spawn", "workdir": workdir, "log": log, "env": env, "memory_mb": limits.memory_mb,
-               "output_mb": limits.output_mb, "uid": user[0] if user else None, "gid": user[1] if user else None}
+               "output_mb": limits.output_mb, "max_processes": limits.max_processes,
+               "uid": user[0] if user else None, "gid": user[1] if user else None}
         return ForkedChild(self, int(self.request(msg, (rfd, wfd))["pid"]))
 
     def drop_problem(self, user: tuple[int, int]) -> str | None:
