@@ -327,6 +327,11 @@ def run_check(check: Check, student: Student, goldens: dict | None) -> CheckResu
         except Exception as exc:  # noqa: BLE001 - the student's result had an unexpected form
             cases.append(CaseResult(label, False, f"the result does not have the expected form "
                                                   f"({type(exc).__name__}: {exc}){ctx._called()}"))
+    if status != "died":
+        try:
+            student.forget()  # objects of this check's cases are not needed by the next check
+        except (StudentCallError, StudentDied):
+            pass
     if status is None:
         passed = sum(c.passed for c in cases)
         score = round(check.points * passed / len(check.cases), 4)

@@ -76,6 +76,10 @@ class Student:
         """Structure of a student object: type, and for modules their submodules/parameters/buffers."""
         return self._answer(self._request({"op": "describe", "ref": ref.id}, self.call_timeout), ref.type)
 
+    def forget(self) -> None:
+        """Let the student's process drop the objects it kept for earlier calls (between checks)."""
+        self._answer(self._request({"op": "forget"}, self.call_timeout), "forget")
+
     def has(self, name: str) -> bool:
         """Whether the notebook defines a callable ``name``."""
         return bool(self._answer(self._request({"op": "has", "name": name}, self.call_timeout), name))

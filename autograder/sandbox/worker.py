@@ -12,7 +12,7 @@ Requests (one JSON frame each) and answers:
   "seed": s}`` → ``{"ok": true, "value": ...}``; the error carries ``kind`` = ``missing`` |
   ``not_implemented`` | ``exception``.
 - ``{"op": "getattr", "ref": id, "name": a}``, ``{"op": "describe", "ref": id}``,
-  ``{"op": "has", "name": f}``, ``{"op": "exit"}``.
+  ``{"op": "has", "name": f}``, ``{"op": "forget"}`` (drop kept objects), ``{"op": "exit"}``.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ class Worker:
         self.rfd, self.wfd = rfd, wfd
         self.ns: dict = {"__name__": "__main__", "__builtins__": __builtins__}
         self.objects: dict[int, object] = {}
+        self._next_id = 0
         self.shell = _Shell(self.ns)
         self._transform = None
 
@@ -80,7 +81,8 @@ class Worker:
     def keep(self, obj):
         from autograder.wire import Ref
 
-        oid = len(self.objects) + 1
+        self._next_id += 1
+        oid = self._next_id  # never reused, so a stale Ref cannot alias a new object
         self.objects[oid] = obj
         return Ref(oid, type(obj).__name__)
 
@@ -188,6 +190,11 @@ class Worker:
             err["kind"] = "exception"
             return {"ok": False, "error": err}
 
+    def forget(self, msg: dict) -> dict:
+        """Drop every object kept for the grader (called after each check)."""
+        self.objects.clear()
+        return {"ok": True, "value": None}
+
     def has(self, msg: dict) -> dict:
         return {"ok": True, "value": callable(self.ns.get(str(msg["name"])))}
 
@@ -195,7 +202,7 @@ class Worker:
         from autograder import wire
 
         handlers = {"run_cell": self.run_cell, "call": self.call, "getattr": self.getattr,
-                    "describe": self.describe, "has": self.has}
+                    "describe": self.describe, "has": self.has, "forget": self.forget}
         while True:
             try:
                 msg = wire.read_frame(self.rfd)
