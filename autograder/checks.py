@@ -235,9 +235,13 @@ class Context:
         raise CheckFailed(message + self._called(), hint)
 
     def expect(self, condition: Any, message: str, hint: str | None = None) -> None:
-        """Fail with ``message`` (and ``hint``) unless ``condition`` holds."""
+        """Fail with ``message`` (and ``hint``) unless ``condition`` holds.
+
+        In a hidden check the message is replaced by the check's title: free-form messages may
+        mention shapes or values of the hidden inputs; the hint, which names the mistake, stays.
+        """
         if not bool(condition):
-            self.fail(message, hint)
+            self.fail(f"failed on a hidden case: {self.check.title}" if self.hidden else message, hint)
 
     def expect_equal(self, actual: Any, expected: Any, what: str, tier: str = "exact",
                      hint: str | None = None) -> None:
@@ -311,10 +315,13 @@ def run_check(check: Check, student: Student, goldens: dict | None) -> CheckResu
                 status = "not_implemented"
                 feedback_lines = [f"`{exc.target}` is not implemented yet (it raises NotImplementedError)."]
                 break
-            where = "" if check.hidden else f" when called as {ctx.last_call}"
-            msg = f"`{exc.target}` raised {exc.type}{where}: {exc.message}"
-            if exc.traceback and not check.hidden:
-                msg += "\n" + _indent(exc.traceback.rstrip())
+            if check.hidden:  # its message may quote the hidden inputs' shapes or values
+                msg = (f"`{exc.target}` raised {exc.type} on a hidden case (the visible checks show the "
+                       f"traceback when they fail the same way)")
+            else:
+                msg = f"`{exc.target}` raised {exc.type} when called as {ctx.last_call}: {exc.message}"
+                if exc.traceback:
+                    msg += "\n" + _indent(exc.traceback.rstrip())
             cases.append(CaseResult(label, False, msg))
         except StudentDied as exc:
             status = "died"
@@ -325,8 +332,9 @@ def run_check(check: Check, student: Student, goldens: dict | None) -> CheckResu
             feedback_lines = [f"grader setup error: {exc} (run `autograder goldens`)."]
             break
         except Exception as exc:  # noqa: BLE001 - the student's result had an unexpected form
+            detail = type(exc).__name__ if check.hidden else f"{type(exc).__name__}: {exc}"
             cases.append(CaseResult(label, False, f"the result does not have the expected form "
-                                                  f"({type(exc).__name__}: {exc}){ctx._called()}"))
+                                                  f"({detail}){ctx._called()}"))
     if status != "died":
         try:
             student.forget()  # objects of this check's cases are not needed by the next check

@@ -253,3 +253,16 @@ def standardize(*args):
     feedback = next(c.feedback for c in result.checks if c.group == "standardize" and not c.hidden)
     assert "uid=0 " not in feedback and "uid=" in feedback, feedback
     assert "home_writable=True" in feedback and "nproc=256" in feedback, feedback
+
+
+def test_hidden_feedback_never_quotes_hidden_inputs(grade, tmp_path):
+    """A student's error message built from the inputs shows up for visible cases only."""
+    path = solution_plus('def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):\n'
+                         '    raise ValueError(f"cannot split n={len(x)} rows of width {x.shape[1]}")',
+                         tmp_path, "quotes", after="split_data")
+    result = grade(path)
+    visible = [c.feedback for c in result.checks if c.group == "split_data" and not c.hidden]
+    hidden = [c.feedback for c in result.checks if c.group == "split_data" and c.hidden]
+    assert all("cannot split n=47 rows of width 4" in f for f in visible), visible
+    assert hidden and all("raised ValueError on a hidden case" in f for f in hidden), hidden
+    assert not any("n=19" in f or "n=103" in f or "cannot split" in f for f in hidden), hidden
