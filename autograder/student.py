@@ -11,6 +11,9 @@ Two flavours with one interface and one code path (:class:`autograder.sandbox.wo
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 from typing import Any
 
 from autograder import wire
@@ -85,18 +88,29 @@ class Student:
         return bool(self._answer(self._request({"op": "has", "name": name}, self.call_timeout), name))
 
 
-class LocalStudent(Student):
-    """The student's namespace is a dict in this process (a notebook kernel's globals)."""
+class CallTimeout(Exception):
+    """Raised inside the student's code when an in-process call runs past its time limit."""
 
-    def __init__(self, namespace: dict):
+
+class LocalStudent(Student):
+    """The student's namespace is a dict in this process (a notebook kernel's globals).
+
+    A call that runs longer than ``call_timeout`` seconds is interrupted with :class:`CallTimeout`
+    (via ``SIGALRM``, in the main thread only), so a self-check never hangs the notebook.
+    """
+
+    def __init__(self, namespace: dict, call_timeout: float = 30.0):
         self.worker = Worker(-1, -1)
         self.worker.ns = namespace
+        self.call_timeout = call_timeout
 
     def _request(self, msg: dict, timeout: float) -> dict:
         # Round-trip through JSON so both flavours see byte-for-byte the same data.
         msg = wire.loads(wire.dumps(msg))
         handler = getattr(self.worker, msg["op"])
-        return wire.loads(wire.dumps(handler(msg)))
+        with _alarm(timeout):
+            reply = handler(msg)
+        return wire.loads(wire.dumps(reply))
 
 
 class RemoteStudent(Student):
@@ -108,3 +122,22 @@ class RemoteStudent(Student):
 
     def _request(self, msg: dict, timeout: float) -> dict:
         return self.process.request(msg, timeout)
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float):
+    """Raise :class:`CallTimeout` in the main thread after ``seconds`` (no-op elsewhere)."""
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise CallTimeout(f"no answer within {seconds:g} s (endless loop?)")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -266,3 +266,23 @@ def test_hidden_feedback_never_quotes_hidden_inputs(grade, tmp_path):
     assert all("cannot split n=47 rows of width 4" in f for f in visible), visible
     assert hidden and all("raised ValueError on a hidden case" in f for f in hidden), hidden
     assert not any("n=19" in f or "n=103" in f or "cannot split" in f for f in hidden), hidden
+
+
+def test_self_check_gives_up_on_an_endless_loop_instead_of_hanging_the_notebook():
+    import time
+
+    from autograder.checks import run_check
+    from autograder.student import LocalStudent
+    from autograder.suites import load_goldens, load_suite
+
+    def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
+        while True:
+            pass
+
+    check = load_suite(A, hidden=False).select("split_data", hidden=False)[0]
+    started = time.monotonic()
+    result = run_check(check, LocalStudent({"split_data": split_data}, call_timeout=1.0),
+                       load_goldens(A, hidden=False).get(check.name))
+    assert time.monotonic() - started < 10
+    assert result.score == 0 and "raised CallTimeout" in result.feedback, result.feedback
+    assert "no answer within 1 s" in result.feedback
