@@ -76,6 +76,15 @@ def mistake_submission(assignment: str, mistake, tmp_path) -> str:
     return write_nb(with_cells_after(nb, grade_id, [src]), tmp_path / f"{assignment}-{mistake.name}.ipynb")
 
 
+def assert_full_marks(result) -> None:
+    """Graded without error or cell errors, every check passed, the whole score earned."""
+    assert result.error is None, result.error
+    assert not result.cell_errors, result.cell_errors
+    failing = [(c.name, c.status, c.feedback) for c in result.checks if not c.passed]
+    assert not failing, failing
+    assert result.score == result.max_score > 0
+
+
 FAST_LIMITS = Limits(cell_timeout=20, notebook_timeout=90, call_timeout=20)
 
 

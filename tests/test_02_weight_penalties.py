@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from conftest import load_nb, solution_path, with_cells_after, write_nb
+from conftest import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
 
 from autograder.fixtures import penalties as P
 from autograder.notebooks import notebook_namespace
@@ -157,11 +157,8 @@ def alternative_submission(name: str, tmp_path) -> str:
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))
 def test_alternative_implementations_get_full_marks(name, grade, tmp_path):
     result = grade(alternative_submission(name, tmp_path))
-    assert result.error is None
-    assert not result.cell_errors, result.cell_errors
-    failing = [(c.name, c.feedback) for c in result.checks if not c.passed]
-    assert not failing, failing
-    assert result.score == result.max_score == 30
+    assert_full_marks(result)
+    assert result.max_score == 30
 
 
 @pytest.fixture(scope="module")

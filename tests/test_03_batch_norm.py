@@ -8,7 +8,7 @@ import json
 
 import pytest
 import torch
-from conftest import load_nb, solution_path, with_cells_after, write_nb
+from conftest import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
 
 from autograder.notebooks import notebook_namespace
 
@@ -251,11 +251,7 @@ def alternative_submission(alts: dict, path) -> str:
 def test_alternative_implementations_get_full_marks(variant, grade, tmp_path):
     alts = {"A": ALT_A, "B": ALT_B}[variant]
     result = grade(alternative_submission(alts, tmp_path / f"alt_{variant}.ipynb"))
-    assert result.error is None
-    assert not result.cell_errors, result.cell_errors
-    failing = [(c.name, c.status, c.feedback) for c in result.checks if not c.passed]
-    assert not failing, failing
-    assert result.score == result.max_score > 0
+    assert_full_marks(result)
 
 
 def _solution_namespace() -> dict:

@@ -9,7 +9,7 @@ import json
 from contextlib import redirect_stdout
 
 import pytest
-from conftest import mistake_submission, solution_path, student_path
+from conftest import assert_full_marks, mistake_submission, solution_path, student_path
 
 from autograder.engine import record_goldens
 from autograder.notebooks import notebook_namespace, read_notebook
@@ -20,12 +20,7 @@ ALL_MISTAKES = [(a, m) for a in ASSIGNMENTS for m in load_suite(a, hidden=True, 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_gets_full_marks(assignment, grade):
-    result = grade(solution_path(assignment))
-    assert result.error is None
-    failing = [(c.name, c.status, c.feedback) for c in result.checks if not c.passed]
-    assert not failing, failing
-    assert result.score == result.max_score > 0
-    assert not result.cell_errors
+    assert_full_marks(grade(solution_path(assignment)))
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
