@@ -23,7 +23,7 @@ from autograder.bundles import (
     solution_lines,
     temp_root,
 )
-from autograder.sandbox.limits import unprivileged_user
+from autograder.sandbox.limits import become, unprivileged_user
 from autograder.suites import load_suite
 
 ASSIGNMENT = "01_data_splits"
@@ -246,9 +246,7 @@ def python_for_unprivileged_user(tmp_root: str) -> tuple[str | None, str]:
     python = os.path.join(venv, "bin", "python")
 
     def demote():
-        os.setgroups([])
-        os.setgid(user[1])
-        os.setuid(user[0])
+        become(user)
 
     probe = subprocess.run([python, "-c", "import torch, numpy, IPython"], preexec_fn=demote, cwd="/",
                            capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})

@@ -59,9 +59,7 @@ def drop_problem(user: tuple[int, int], package_root: str) -> str | None:
         import sys
 
         def demote() -> None:
-            os.setgroups([])
-            os.setgid(user[1])
-            os.setuid(user[0])
+            become(user)
 
         try:
             proc = subprocess.run([sys.executable, "-c", "import autograder.sandbox.worker"], cwd="/",
@@ -93,20 +91,30 @@ def student_env(workdir: str, package_root: str) -> dict:
     return env
 
 
-def make_preexec(limits: Limits, user: tuple[int, int] | None):
-    """Return the function run in the child between fork and exec."""
+def set_resource_limits(limits: Limits) -> None:
+    """Apply ``limits``' memory, file-size and core-dump caps to this process (a student child)."""
     data_bytes = limits.memory_mb * 1024 * 1024
     fsize = limits.output_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (data_bytes, data_bytes))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def become(user: tuple[int, int], max_processes: int | None = None) -> None:
+    """Drop this process (root) to ``user`` = (uid, gid), capping its processes first if asked."""
+    if max_processes is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (max_processes, max_processes))
+    os.setgroups([])
+    os.setgid(user[1])
+    os.setuid(user[0])
+
+
+def make_preexec(limits: Limits, user: tuple[int, int] | None):
+    """Return the function run in the child between fork and exec."""
 
     def preexec() -> None:
-        resource.setrlimit(resource.RLIMIT_DATA, (data_bytes, data_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        set_resource_limits(limits)
         if user is not None:
-            uid, gid = user
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
+            become(user, limits.max_processes)
 
     return preexec

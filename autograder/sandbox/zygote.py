@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 
-from autograder.sandbox.limits import Limits, student_env
+from autograder.sandbox.limits import Limits, become, set_resource_limits, student_env
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _MAX_PACKET = 1 << 16
@@ -37,15 +37,11 @@ def _status_from_wait(status: int) -> int:
 # -- zygote side ------------------------------------------------------------------------------------
 def _child(msg: dict, rfd: int, wfd: int) -> None:
     """Runs in the forked child: apply the limits, then become a worker. Never returns."""
-    import resource
-
     try:
         os.setsid()
-        data = int(msg["memory_mb"]) * 1024 * 1024
-        fsize = int(msg["output_mb"]) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_DATA, (data, data))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        limits = Limits(memory_mb=int(msg["memory_mb"]), output_mb=int(msg["output_mb"]),
+                        max_processes=int(msg["max_processes"]))
+        set_resource_limits(limits)
         log = os.open(msg["log"], os.O_WRONLY | os.O_APPEND)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -57,11 +53,7 @@ def _child(msg: dict, rfd: int, wfd: int) -> None:
         os.environ.clear()
         os.environ.update(msg["env"])
         if msg.get("uid") is not None:
-            nproc = int(msg["max_processes"])
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-            os.setgroups([])
-            os.setgid(int(msg["gid"]))
-            os.setuid(int(msg["uid"]))
+            become((int(msg["uid"]), int(msg["gid"])), limits.max_processes)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         from autograder.sandbox.worker import run_worker
@@ -94,9 +86,7 @@ def _probe_drop(uid: int, gid: int, paths: list[str]) -> str | None:
         os.close(r)
         problem = ""
         try:
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
+            become((uid, gid))
             for path in paths:
                 if os.path.isdir(path):
                     os.listdir(path)
