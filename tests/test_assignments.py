@@ -11,6 +11,7 @@ from contextlib import redirect_stdout
 import pytest
 from conftest import assert_full_marks, mistake_submission, solution_path, student_path
 
+from autograder import compare, wire
 from autograder.engine import record_goldens
 from autograder.notebooks import notebook_namespace, read_notebook
 from autograder.suites import ASSIGNMENTS, golden_path, load_suite
@@ -61,10 +62,50 @@ def test_goldens_match_a_fresh_recording(assignment):
         with open(golden_path(assignment, hidden), encoding="utf-8") as fh:
             stored = json.load(fh)
         assert stored["checks"].keys() == fresh[hidden]["checks"].keys(), "run `autograder goldens`"
-        assert stored["checks"] == fresh[hidden]["checks"], (
-            f"goldens of {assignment} are out of date with the solution: run `autograder goldens {assignment}`")
+        drift = _recording_drift(stored["checks"], fresh[hidden]["checks"])
+        assert not drift, (f"goldens of {assignment} are out of date with the solution ({drift}): "
+                           f"run `autograder goldens {assignment}`")
         if not hidden:
             assert stored["hidden_points"] == fresh[hidden]["hidden_points"]
+
+
+def _recording_drift(stored: dict, fresh: dict, where: str = "") -> str | None:
+    """Where two recordings differ by more than float noise, or None.
+
+    Values are compared within the `op` tier, not bit for bit: BLAS kernels differ between CPUs in
+    the last bits (a float64 ridge solution, 60 float32 Adam steps), and such a difference is not a
+    change of the solution.
+    """
+    if isinstance(stored, dict) and isinstance(fresh, dict) and "ref" in stored and "mistakes" in stored:
+        # A mistake is recorded only where its value differs from the reference; a mistake equal to
+        # the reference up to float noise may be recorded on one CPU and not on another.
+        for side, other in ((stored, fresh), (fresh, stored)):
+            for name in set(side["mistakes"]) - set(other["mistakes"]):
+                if compare.difference(wire.decode(side["ref"]), wire.decode(side["mistakes"][name][1]), "op"):
+                    return f"{where}/mistakes: {name} recorded on one side only"
+        common = set(stored["mistakes"]) & set(fresh["mistakes"])
+        return _recording_drift({"ref": stored["ref"], **{k: stored["mistakes"][k] for k in common}},
+                                {"ref": fresh["ref"], **{k: fresh["mistakes"][k] for k in common}}, where)
+    if isinstance(stored, dict) and isinstance(fresh, dict) and stored.get("__t__") is None:
+        if stored.keys() != fresh.keys():
+            return f"{where}: keys {sorted(set(stored) ^ set(fresh))}"
+        for k in stored:
+            d = _recording_drift(stored[k], fresh[k], f"{where}/{k}")
+            if d:
+                return d
+        return None
+    if isinstance(stored, list) and isinstance(fresh, list):
+        if len(stored) != len(fresh):
+            return f"{where}: {len(stored)} vs {len(fresh)} entries"
+        for i, (a, b) in enumerate(zip(stored, fresh)):
+            d = _recording_drift(a, b, f"{where}[{i}]")
+            if d:
+                return d
+        return None
+    if stored == fresh:
+        return None
+    d = compare.difference(wire.decode(stored), wire.decode(fresh), "op")
+    return f"{where}: {d}" if d else None
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
