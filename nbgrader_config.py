@@ -24,3 +24,6 @@ c.Execute.extra_arguments = [
     f"--IPKernelApp.exec_lines={_SHOW_WARNINGS_ON_STDOUT}",
     "--IPKernelApp.capture_fd_output=False",
 ]
+
+# The solution's jupytext source (solutions/NN_name/NN_name.py) is instructor-only: never released.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "[0-9][0-9]_*.py"]

@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     gl.add_argument("--solutions", default=os.path.join(REPO_ROOT, "solutions"))
     gl.set_defaults(func=cmd_goldens)
 
-    gen = sub.add_parser("generate", help="generate student notebooks from solutions/ with nbgrader")
+    gen = sub.add_parser("generate", help="solution notebooks from their .py sources (jupytext), then student "
+                                            "notebooks from the solutions (nbgrader)")
     gen.add_argument("assignments", nargs="*")
     gen.add_argument("--check", action="store_true", help="fail if the committed notebooks are out of date")
     gen.set_defaults(func=cmd_generate)

@@ -1,8 +1,13 @@
-"""Generate the student notebooks (assignments/) from the instructor sources (solutions/) with nbgrader.
+"""Generate the notebooks from their sources: solution notebooks from the jupytext scripts, student
+notebooks from the solution notebooks.
 
-This runs nbgrader's own ``generate_assignment`` with the repository's ``nbgrader_config.py``; the
-gradebook it needs goes to a temporary database, so the repository stays clean. With ``check=True``
-the release is written to a temporary folder and compared byte for byte with the committed one.
+``solutions/NN_name/NN_name.py`` (jupytext percent format, nbgrader metadata in the ``# %%`` headers)
+is the file people edit and review. :func:`sync_solution` writes ``solutions/NN_name/NN_name.ipynb``
+from it with jupytext (cell ids ``c00``, ``c01``, ... so the output is deterministic), and
+:func:`generate_assignments` then runs nbgrader's own ``generate_assignment`` with the repository's
+``nbgrader_config.py`` (the gradebook it needs goes to a temporary database, so the repository stays
+clean) to write ``assignments/NN_name/``. With ``check=True`` nothing is written: the generated files
+are compared byte for byte with the committed ones and :class:`OutOfDate` names the first that differs.
 """
 
 from __future__ import annotations
@@ -19,7 +24,48 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class OutOfDate(RuntimeError):
-    """The committed student notebooks differ from what the solutions generate."""
+    """A committed generated file differs from what its source generates."""
+
+
+def solution_source(assignment: str, root: str = REPO_ROOT) -> str:
+    """The hand-edited solution script ``solutions/NN_name/NN_name.py``."""
+    return os.path.join(root, "solutions", assignment, f"{assignment}.py")
+
+
+def solution_notebook_text(source_path: str) -> str:
+    """The ``.ipynb`` text jupytext makes from a percent-format script, with deterministic cell ids."""
+    import jupytext
+
+    with open(source_path, encoding="utf-8") as fh:
+        nb = jupytext.reads(fh.read(), fmt="py:percent")
+    nb.metadata.pop("jupytext", None)  # the pairing options belong to the script, not to the notebooks
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"c{i:02d}"
+    return jupytext.writes(nb, fmt="ipynb")
+
+
+def sync_solution(assignment: str, check: bool = False, root: str = REPO_ROOT) -> str | None:
+    """Write (or, with ``check``, verify) ``solutions/NN/NN.ipynb`` from ``NN.py``.
+
+    Returns the notebook path, or None when the assignment has no script source (legacy layout).
+    """
+    source = solution_source(assignment, root)
+    if not os.path.exists(source):
+        return None
+    target = source[:-3] + ".ipynb"
+    text = solution_notebook_text(source)
+    try:
+        with open(target, encoding="utf-8") as fh:
+            current = fh.read()
+    except FileNotFoundError:
+        current = None
+    if current != text:
+        if check:
+            raise OutOfDate(f"{os.path.relpath(target, root)} is out of date with {os.path.basename(source)}; "
+                            f"run `autograder generate {assignment}`")
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return target
 
 
 def run_nbgrader_generate(assignment: str, release_dir: str, db_path: str, root: str = REPO_ROOT) -> None:
@@ -34,11 +80,14 @@ def run_nbgrader_generate(assignment: str, release_dir: str, db_path: str, root:
 
 def generate_assignments(assignments: list[str] | None = None, check: bool = False,
                          root: str = REPO_ROOT) -> list[str]:
-    """Generate (or, with ``check``, verify) ``assignments/NN/NN.ipynb``; returns the notebook paths."""
+    """Generate (or, with ``check``, verify) the solution notebook and ``assignments/NN/``; returns the paths."""
     written: list[str] = []
     with tempfile.TemporaryDirectory(prefix="regnorm-generate-") as tmp:
         db = os.path.join(tmp, "gradebook.db")
         for assignment in assignments or ASSIGNMENTS:
+            solution = sync_solution(assignment, check, root)
+            if solution:
+                written.append(solution)
             release = os.path.join(root, "assignments") if not check else os.path.join(tmp, "release")
             run_nbgrader_generate(assignment, release, db, root)
             generated = os.path.join(release, assignment)
