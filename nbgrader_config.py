@@ -27,3 +27,24 @@ c.Execute.extra_arguments = [
 
 # The solution's jupytext source (solutions/NN_name/NN_name.py) is instructor-only: never released.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "[0-9][0-9]_*.py"]
+
+# --- autograde with the sandboxed engine (DESIGN.md §1) -----------------------------------------
+# nbgrader's Execute would run the test cells in the student's kernel, where a submission can rebind
+# `check`, patch the comparisons or hide the test cells' output. GradeWithEngine takes its place: the
+# notebook (locked cells already restored by OverwriteCells) is graded by `autograder`'s engine and
+# each test cell's output becomes the engine's feedback and points. See autograder/nbgrader_autograde.py.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from autograder.nbgrader_autograde import GradeWithEngine  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    GradeWithEngine, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata,
+]

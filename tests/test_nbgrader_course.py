@@ -1,7 +1,8 @@
 """nbgrader, for real: a temporary course built from the repo's nbgrader_config.py and solutions/.
 
 generate_assignment -> submissions -> autograde -> generate_feedback -> export, and the exported score of
-every student equals what ``autograder grade`` gives the same notebook.
+every student equals what ``autograder grade`` gives the same notebook — including submissions that
+attack a grade computed in the student's kernel (nbgrader_config.py grades with the sandboxed engine).
 """
 
 from __future__ import annotations
@@ -32,6 +33,25 @@ NO_SHUFFLE_SPLIT = '''def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
 # A harmless warning at the top of the student's cell, and a real torch UserWarning ("To copy construct
 # from a tensor ...") raised each time the checks call split_data.
 WARNING_PRELUDE = 'import warnings\nwarnings.warn("just a harmless warning", UserWarning)\n'
+
+
+STANDARDIZE_STUB = "def standardize(train_x, *others):\n    raise NotImplementedError()\n"
+
+KERNEL_CHEATS = {
+    # the test cells call check(...): rebind it to report full points
+    "rebinds_check": "def check(*args, **kwargs):\n    return 100.0\n",
+    # make every comparison the checks could use succeed
+    "patches_compare": ("import numpy, torch\n"
+                        "torch.allclose = lambda *a, **k: True\n"
+                        "torch.equal = lambda *a, **k: True\n"
+                        "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+                        "def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):\n"
+                        "    raise NotImplementedError()\n"),
+    # a test cell with no output earns full credit under nbgrader's Execute
+    "hides_output": ("get_ipython().ast_node_interactivity = 'none'\n"
+                     "def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):\n"
+                     "    raise NotImplementedError()\n"),
+}
 
 
 def nbgrader_env(root=None) -> dict:
@@ -94,6 +114,10 @@ def course(tmp_path_factory):
         "stubs": release,
         "noshuffle": submission(release, solution, {"split_data": NO_SHUFFLE_SPLIT}),
         "warns": submission(release, solution, {"split_data": warn_split}),
+        # Attacks on a grade computed in the student's kernel (DESIGN.md §1): each is the untouched
+        # student copy plus one cell's worth of cheating, so the true score is 0.
+        **{name: submission(release, solution, {"split_data": cheat, "standardize": STANDARDIZE_STUB})
+           for name, cheat in KERNEL_CHEATS.items()},
     }
     paths = {}
     for student, nb in students.items():
@@ -129,6 +153,21 @@ def test_export_scores_equal_autograder_grade(course):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("cheat", sorted(KERNEL_CHEATS))
+def test_kernel_cheats_gain_nothing_under_nbgrader(course, cheat):
+    """nbgrader's recorded score comes from the sandboxed engine, not from the student's kernel."""
+    row = course["exported"][cheat]
+    assert float(row["score"]) == course["ours"][cheat]["score"] == 0, (cheat, row)
+    autograded = load_nb(str(course["root"] / "autograded" / cheat / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
+    tests = [c for c in autograded["cells"] if c["metadata"].get("nbgrader", {}).get("grade")
+             and not c["metadata"]["nbgrader"].get("solution")]
+    assert tests
+    for cell in tests:
+        results = [o for o in cell["outputs"] if o["output_type"] == "execute_result"]
+        assert ["".join(o["data"]["text/plain"]) for o in results] == ["0"], cell["outputs"]
+
+
+@pytest.mark.slow
 def test_feedback_html_exists(course):
     for student in course["paths"]:
         html = course["root"] / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
@@ -140,10 +179,10 @@ def test_feedback_html_exists(course):
 def test_harmless_warning_costs_no_points_under_nbgrader(course):
     row = course["exported"]["warns"]
     assert float(row["score"]) == float(row["max_score"]) > 0, row
-    # The warning was really raised (and shown to the student on stdout, not stderr).
+    # The test cells' outputs are the engine's verdict (feedback on stdout, points as the result).
     autograded = load_nb(str(course["root"] / "autograded" / "warns" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
     outputs = [o for c in autograded["cells"] for o in c.get("outputs", [])]
     text = "".join("".join(o.get("text", "")) for o in outputs)
-    assert "just a harmless warning" in text
+    assert "[PASS] split_data." in text
     assert not [o for c in autograded["cells"] if c["metadata"].get("nbgrader", {}).get("grade")
                 for o in c.get("outputs", []) if o.get("name") == "stderr"]
