@@ -55,8 +55,12 @@ class GoldenMissing(RuntimeError):
 class Mistake:
     """A realistic wrong implementation of ``function``, and the hint that names it.
 
-    ``targets`` are the names of the checks that must fail for this mistake (the test suite
-    grades the mistake as a submission and asserts it).
+    - ``targets``: the checks that must lose points for this mistake (the test suite grades the
+      mistake as a submission and asserts it, and that :attr:`expected_feedback` reaches them);
+    - ``affects``: other functions (check groups) whose checks may fail too (they build on this one);
+    - ``feedback``: the text a property check prints for it, when that is not ``hint``;
+    - ``namespace``: companion names swapped in with it (e.g. a correct forward beside a wrong backward);
+    - ``cell``: the ``grade_id`` of the cell after which it is injected (default: ``function``).
     """
 
     function: str
@@ -64,7 +68,25 @@ class Mistake:
     hint: str
     impl: Callable
     targets: tuple[str, ...] = ()
-    extra: dict = field(default_factory=dict)
+    affects: tuple[str, ...] = ()
+    feedback: str | None = None
+    namespace: dict[str, Any] = field(default_factory=dict)
+    cell: str | None = None
+
+    @property
+    def expected_feedback(self) -> str:
+        """The text a student who made this mistake must read in the targets' feedback."""
+        return self.feedback or self.hint
+
+    @property
+    def extra(self) -> dict:
+        """Deprecated (the untyped options of old): use the typed fields."""
+        out: dict = {"affects": self.affects, "namespace": self.namespace}
+        if self.feedback:
+            out["feedback"] = self.feedback
+        if self.cell:
+            out["cell"] = self.cell
+        return out
 
 
 @dataclass
@@ -135,11 +157,14 @@ class Suite:
                                True, base.run, list(cases), base.hint if hint is None else hint))
 
     def mistake(self, function: str, *, name: str, hint: str, targets: tuple[str, ...] | list[str] = (),
-                **extra: Any):
-        """Decorator: register a wrong implementation of ``function`` (instructor-only module)."""
+                affects: tuple[str, ...] | list[str] = (), feedback: str | None = None,
+                namespace: dict[str, Any] | None = None, cell: str | None = None):
+        """Decorator: register a wrong implementation of ``function`` (instructor-only module);
+        the options are those of :class:`Mistake`."""
 
         def deco(impl: Callable) -> Callable:
-            self.mistakes.append(Mistake(function, name, hint, impl, tuple(targets), extra))
+            self.mistakes.append(Mistake(function, name, hint, impl, tuple(targets), tuple(affects), feedback,
+                                         dict(namespace or {}), cell))
             return impl
 
         return deco
@@ -249,6 +274,64 @@ class Context:
         diff = compare.difference(expected, actual, tier, reveal=not self.hidden)
         if diff:
             self.fail(f"{what}: {diff}", hint)
+
+    def expect_unchanged(self, after: Any, before: Any, message: str, hint: str | None = None) -> None:
+        """Fail with ``message`` unless ``after`` (an argument as it is after the call, from
+        :meth:`call_with_args`) is exactly ``before`` (what was passed): tensors inside dicts and lists too."""
+        diff = compare.difference(before, after, "exact", reveal=not self.hidden)
+        self.expect(diff is None, f"{message} ({diff})", hint)
+
+    def call_unchanged(self, function: str, *args: Any, hint: str | None = None, global_seed: int = 0,
+                       **kwargs: Any) -> Any:
+        """:meth:`call` ``function``, then expect every positional argument (tensors, dicts and lists of
+        them) to be unchanged: the contract is "returns a new value", not "changes its input"."""
+        result, after = self.call_with_args(function, *args, global_seed=global_seed, **kwargs)
+        for i, (a, b) in enumerate(zip(after, args)):
+            if not isinstance(b, (wire.Make, wire.Ref)):
+                self.expect_unchanged(a, b, f"{function} changed its argument #{i + 1} in place",
+                                      hint or "compute a new tensor instead of modifying the input "
+                                              "(no x -= ..., x[...] = ..., or *_ methods on the inputs).")
+        return result
+
+    def expect_gradient(self, analytic: Any, loss: Callable[[], Any], wrt: Any, what: str,
+                        hint: str | None = None) -> None:
+        """Gradient-check tier: ``analytic`` (the student's float64 gradient of the scalar ``loss()``
+        with respect to the tensor ``wrt``) against a centred numerical gradient; ``loss`` must read
+        ``wrt`` itself (it is perturbed in place, then restored)."""
+        err = compare.rel_error(analytic, compare.numerical_gradient(loss, wrt))
+        self.expect(err <= compare.GRADIENT_TOLERANCE,
+                    f"{what}: relative error {err:.3g} against a centred numerical gradient "
+                    f"(needs < {compare.GRADIENT_TOLERANCE:g})", hint)
+
+    def expect_structure(self, ref: wire.Ref, *, parameters: dict[str, list[int]] | None = None,
+                         buffers: dict[str, list[int]] | None = None, other_buffers: bool = False,
+                         hint: str | None = None) -> dict:
+        """Module-structure expectations on a student module ``ref``: exactly these trainable ``parameters``
+        and these ``buffers`` (``{name: shape}``; others too if ``other_buffers``), buffers without autograd
+        history, and all of them in ``state_dict()``. Returns :meth:`describe`'s answer."""
+        info = self.describe(ref)
+        got_params = {n: (shape, grad) for n, shape, grad in info.get("parameters", [])}
+        got_buffers = {b[0]: (b[1], bool(b[2]) if len(b) > 2 else False) for b in info.get("buffers", [])}
+        state = set(info.get("state_dict", []))
+        for kind, want, got in (("parameters", parameters, got_params), ("buffers", buffers, got_buffers)):
+            if want is None:
+                continue
+            exact = kind == "parameters" or not other_buffers
+            names_ok = set(got) == set(want) if exact else set(want) <= set(got)
+            self.expect(names_ok, f"{kind}() should hold {'exactly ' if exact else ''}{sorted(want)}; "
+                                  f"got {sorted(got)}", hint)
+            for name, shape in want.items():
+                got_shape, grad = got[name]
+                self.expect(list(got_shape) == list(shape), f"{kind[:-1]} {name} should have shape {list(shape)}; "
+                                                            f"got {list(got_shape)}", hint)
+                if kind == "parameters":
+                    self.expect(grad, f"parameter {name} should be trainable (requires_grad=True)", hint)
+                else:
+                    self.expect(not grad, f"buffer {name} should carry no autograd history (update it under "
+                                          f"torch.no_grad() or from detached values)", hint)
+            missing = sorted(set(want) - state)
+            self.expect(not missing, f"state_dict() lacks {missing}", hint)
+        return info
 
     def expect_reference(self, actual: Any, what: str, tier: str = "op", hint: str | None = None) -> None:
         """Compare with the solution's value at this point; name the mistake it matches, if any."""
@@ -364,7 +447,7 @@ def mistake_namespace(mistake: Mistake, base: Callable[[], dict] | None = None) 
     with the mistake swapped in, so notebook helpers that call the stub by name use the mistake."""
     ns = base() if base is not None else {}
     ns[mistake.function] = mistake.impl
-    ns.update(mistake.extra.get("namespace", {}))
+    ns.update(mistake.namespace)
     return ns
 
 

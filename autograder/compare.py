@@ -20,6 +20,10 @@ TIERS: dict[str, tuple[float, float]] = {
     "float64": (1e-7, 1e-8),
 }
 
+#: The gradient-check tier: the largest :func:`rel_error` a float64 analytic gradient may have against
+#: :func:`numerical_gradient` (whose own error is below 1e-10 on the course's functions).
+GRADIENT_TOLERANCE = 1e-7
+
 
 def _as_array(x: Any) -> np.ndarray | None:
     if isinstance(x, np.ndarray):
@@ -96,6 +100,39 @@ def _array_difference(exp: np.ndarray, got: np.ndarray, rtol: float, atol: float
         return (f"{where}{n} of {e.size} values differ; largest deviation {_fmt(dev[idx])} at {list(idx)} "
                 f"(got {_fmt(g[idx])}, expected {_fmt(e[idx])}; tolerance rtol={rtol:g}, atol={atol:g})")
     return f"{where}{n} of {e.size} values differ (largest deviation {_fmt(dev[idx])})"
+
+
+def close(expected: Any, actual: Any, tier: str = "op") -> bool:
+    """Whether ``actual`` matches ``expected`` within ``tier`` (:func:`difference` is None)."""
+    return difference(expected, actual, tier) is None
+
+
+def rel_error(a, b) -> float:
+    """Relative error of two tensors (or arrays): ``||a - b|| / (||a|| + ||b||)`` (0 when both are 0)."""
+    a, b = _as_array(a), _as_array(b)
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    denom = float(np.linalg.norm(a) + np.linalg.norm(b))
+    return float(np.linalg.norm(a - b)) / denom if denom > 0 else 0.0
+
+
+def numerical_gradient(f, x, h: float = 1e-3):
+    """Gradient of the scalar ``f()`` with respect to every entry of the tensor ``x``, by the fourth-order
+    centred difference ``(-f(x+2h) + 8 f(x+h) - 8 f(x-h) + f(x-2h)) / 12h``.
+
+    ``x`` (float64, contiguous) is changed in place while estimating and restored entry by entry, so
+    ``f`` must read ``x`` itself (a closure), not a copy of it.
+    """
+    grad = x.new_zeros(x.shape)
+    flat, gflat = x.view(-1), grad.view(-1)
+    for i in range(flat.numel()):
+        old = float(flat[i])
+        values = []
+        for step in (2 * h, h, -h, -2 * h):
+            flat[i] = old + step
+            values.append(float(f()))
+        flat[i] = old
+        gflat[i] = (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (12 * h)
+    return grad
 
 
 def difference(expected: Any, actual: Any, tier: str = "op", where: str = "", reveal: bool = True) -> str | None:

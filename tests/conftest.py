@@ -66,13 +66,13 @@ def write_nb(nb: dict, path) -> str:
 def mistake_submission(assignment: str, mistake, tmp_path) -> str:
     """The solution notebook with ``mistake`` swapped in for its function, right after the solution cell."""
     nb = load_nb(solution_path(assignment))
-    names = [mistake.function, *mistake.extra.get("namespace", {})]
+    names = [mistake.function, *mistake.namespace]
     src = (f"from autograder.suites.s{assignment} import mistakes as _mistakes\n"
            f"_m = [m for m in _mistakes.suite.mistakes if m.name == {mistake.name!r} "
            f"and m.function == {mistake.function!r}][0]\n"
            f"{mistake.function} = _m.impl\n"
-           + "".join(f"{n} = _m.extra['namespace'][{n!r}]\n" for n in names[1:]))
-    grade_id = mistake.extra.get("cell", mistake.function)
+           + "".join(f"{n} = _m.namespace[{n!r}]\n" for n in names[1:]))
+    grade_id = mistake.cell or mistake.function
     return write_nb(with_cells_after(nb, grade_id, [src]), tmp_path / f"{assignment}-{mistake.name}.ipynb")
 
 

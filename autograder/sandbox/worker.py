@@ -237,7 +237,8 @@ def describe(obj) -> dict:
         info["training"] = bool(obj.training)
         info["modules"] = [[name, type(m).__name__, m.extra_repr()] for name, m in obj.named_modules()]
         info["parameters"] = [[n, list(p.shape), bool(p.requires_grad)] for n, p in obj.named_parameters()]
-        info["buffers"] = [[n, list(b.shape)] for n, b in obj.named_buffers()]
+        info["buffers"] = [[n, list(b.shape), bool(b.requires_grad or b.grad_fn is not None)]
+                           for n, b in obj.named_buffers()]
         info["state_dict"] = list(obj.state_dict().keys())
     return info
 

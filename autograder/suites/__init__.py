@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 #: Assignment ids, in course order: one per suite package ``sNN_name`` in this folder.
 ASSIGNMENTS = tuple(sorted(
     entry[1:] for entry in os.listdir(HERE)
-    if re.fullmatch(r"s\d\d_[a-z0-9_]+", entry) and os.path.isfile(os.path.join(HERE, entry, "__init__.py"))
+    if re.fullmatch(r"s\d\d_[a-z0-9_]+", entry) and os.path.isfile(os.path.join(HERE, entry, "checks.py"))
 ))
 
 

@@ -109,6 +109,9 @@ def fresh_param(mode: str, d: int, gen: torch.Generator | None = None, dtype=tor
 def call_forward(ctx, x, gamma, beta, bn_param):
     """(out, cache, bn_param as it is after the call)."""
     result, args = ctx.call_with_args("batchnorm_forward", x, gamma, beta, bn_param)
+    for name, before, after in zip(("x", "gamma", "beta"), (x, gamma, beta), args):
+        ctx.expect_unchanged(after, before, f"batchnorm_forward changed {name} in place",
+                             hint="only bn_param is updated in place; build new tensors for everything else.")
     ctx.expect(isinstance(result, (tuple, list)) and len(result) == 2,
                "batchnorm_forward should return a tuple (out, cache)")
     out, cache = result
@@ -210,23 +213,9 @@ def reference_grads(x, gamma, beta, dout):
     return xr.grad, gr.grad, br.grad
 
 
-def numerical_grad(f, t: torch.Tensor, h: float = 1e-5) -> torch.Tensor:
-    """Centred differences of the scalar f() with respect to every entry of t (modified and restored)."""
-    grad = torch.zeros_like(t)
-    flat, gflat = t.view(-1), grad.view(-1)
-    for i in range(flat.numel()):
-        old = flat[i].item()
-        flat[i] = old + h
-        plus = f()
-        flat[i] = old - h
-        minus = f()
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * h)
-    return grad
-
-
-def rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a - b).norm() / max(float(a.norm() + b.norm()), 1e-30))
+def loss(x, gamma, beta, dout) -> float:
+    """The scalar whose gradients the backward computes: sum(batchnorm(x) * dout)."""
+    return float((F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS) * dout).sum())
 
 
 def run_backward(ctx, n, d, seed):
@@ -259,12 +248,8 @@ def param_grads(ctx, n, d, seed):
     ctx.expect_equal(dbeta, rbeta, "dbeta compared with autograd", tier="float64")
     ctx.expect_equal(dgamma, rgamma, "dgamma compared with autograd", tier="float64")
 
-    def loss():
-        return float((F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS) * dout).sum())
-
-    for name, got, t in (("dgamma", dgamma, gamma), ("dbeta", dbeta, beta)):
-        err = rel_error(got, numerical_grad(loss, t))
-        ctx.expect(err < 1e-7, f"{name}: relative error {err:.2e} against a centred numerical gradient (need < 1e-7)")
+    for name, got, wrt in (("dgamma", dgamma, gamma), ("dbeta", dbeta, beta)):
+        ctx.expect_gradient(got, lambda: loss(x, gamma, beta, dout), wrt, name)
 
 
 @suite.check("batchnorm_backward", points=2, title="dx (float64) vs autograd and a centred numerical gradient",
@@ -277,11 +262,7 @@ def input_grad(ctx, n, d, seed):
     rdx, _, _ = reference_grads(x, gamma, beta, dout)
     ctx.expect_equal(dx, rdx, "dx compared with autograd", tier="float64")
 
-    def loss():
-        return float((F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS) * dout).sum())
-
-    err = rel_error(dx, numerical_grad(loss, x))
-    ctx.expect(err < 1e-7, f"dx: relative error {err:.2e} against a centred numerical gradient (need < 1e-7)")
+    ctx.expect_gradient(dx, lambda: loss(x, gamma, beta, dout), x, "dx")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -292,21 +273,10 @@ def input_grad(ctx, n, d, seed):
              cases=[{"d": 5}])
 def structure(ctx, d):
     ref = ctx.call("BatchNorm1d", d)
-    info = ctx.describe(ref)
-    params = {name: (shape, grad) for name, shape, grad in info.get("parameters", [])}
-    ctx.expect(set(params) == {"weight", "bias"},
-               f"parameters() should hold exactly 'weight' and 'bias'; got {sorted(params)}",
-               hint="running statistics are not trained: register them with self.register_buffer(...), "
-                    "not as nn.Parameter.")
-    ctx.expect(all(shape == [d] and grad for shape, grad in params.values()),
-               f"weight and bias should be trainable parameters of shape [{d}]")
-    buffers = {name: shape for name, shape in info.get("buffers", [])}
-    ctx.expect(buffers.get("running_mean") == [d] and buffers.get("running_var") == [d],
-               f"buffers should include running_mean and running_var of shape [{d}]; got {buffers}",
-               hint="self.register_buffer('running_mean', torch.zeros(num_features)) (and running_var).")
-    keys = set(info.get("state_dict", []))
-    ctx.expect({"weight", "bias", "running_mean", "running_var"} <= keys,
-               f"state_dict() should hold weight, bias, running_mean, running_var; got {sorted(keys)}")
+    ctx.expect_structure(ref, parameters={"weight": [d], "bias": [d]},
+                         buffers={"running_mean": [d], "running_var": [d]}, other_buffers=True,
+                         hint="weight and bias are nn.Parameter; running statistics are not trained: register them "
+                              "with self.register_buffer(...), not as nn.Parameter.")
     for name, value in (("weight", 1.0), ("bias", 0.0), ("running_mean", 0.0), ("running_var", 1.0)):
         got = ctx.attr(ref, name)
         ctx.expect_equal(got, torch.full((d,), value), f"initial {name}", tier="exact",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from autograder.compare import close
 from autograder.suites.s04_layer_norm import suite
 
 # ---------------------------------------------------------------------------------------------
@@ -68,12 +69,13 @@ def row_stats(ctx, shape, seed):
     ones, zeros = torch.ones(d), torch.zeros(d)
     res, args = ctx.call_with_args("layernorm_forward", x, ones, zeros, 1e-5)
     out = expect_forward_form(ctx, res, x)
-    ctx.expect(torch.equal(args[0], x), "layernorm_forward changed x in place",
-               hint="build new tensors ((x - mu) * inv_std) instead of x -= mu.")
-    ctx.expect(torch.allclose(out.mean(-1), torch.zeros(shape[:-1]), atol=1e-5),
+    ctx.expect_unchanged(args[0], x, "layernorm_forward changed x in place",
+                         hint="build new tensors ((x - mu) * inv_std) instead of x -= mu.")
+    ctx.expect(close(torch.zeros(shape[:-1]), out.mean(-1), "op"),
                "with gamma=1, beta=0 the rows of out do not have mean 0", hint=BATCH_AXIS_HINT)
-    ctx.expect(torch.allclose(out.var(-1, correction=0), torch.ones(shape[:-1]), atol=1e-3),
-               "with gamma=1, beta=0 the rows of out do not have (biased) variance 1",
+    var = x.double().var(-1, correction=0)
+    ctx.expect(close((var / (var + 1e-5)).float(), out.var(-1, correction=0), "composite"),
+               "with gamma=1, beta=0 the rows of out do not have (biased) variance var / (var + eps) ~ 1",
                hint="divide by sqrt(var + eps) with var the biased variance of each row (correction=0).")
 
 
@@ -106,13 +108,13 @@ def row_independent(ctx, shape, seed):
     other, _, _ = make_ln_inputs(ctx.gen(seed + 100), shape, scale=10.0, offset=20.0)
     ctx.call("layernorm_forward", other, gamma, beta, 1e-5)  # an unrelated batch in between
     again = expect_forward_form(ctx, ctx.call("layernorm_forward", x, gamma, beta, 1e-5), x)
-    ctx.expect(torch.allclose(again, out, rtol=1e-4, atol=1e-5),
+    ctx.expect(close(out, again, "composite"),
                "the same x gave a different output after another batch went through layernorm_forward",
                hint="layer norm keeps no running statistics: compute mu and var from the current x only, every "
                     "call, in training and in evaluation.")
     for i in (0, shape[0] - 1):
         alone = expect_forward_form(ctx, ctx.call("layernorm_forward", x[i:i + 1], gamma, beta, 1e-5), x[i:i + 1])
-        ctx.expect(torch.allclose(alone[0], out[i], rtol=1e-4, atol=1e-5),
+        ctx.expect(close(out[i], alone[0], "composite"),
                    f"row {i} alone (a batch of one) gives another output than within the batch",
                    hint=BATCH_AXIS_HINT)
 
@@ -120,26 +122,6 @@ def row_independent(ctx, shape, seed):
 # ---------------------------------------------------------------------------------------------
 # layernorm_backward
 # ---------------------------------------------------------------------------------------------
-
-
-def rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    """CS231n's relative error: max |a - b| / max(1e-8, |a| + |b|)."""
-    return float(((a - b).abs() / (a.abs() + b.abs()).clamp_min(1e-8)).max())
-
-
-def numerical_gradient(f, x: torch.Tensor, h: float = 1e-3) -> torch.Tensor:
-    """Centred difference of the scalar f() with respect to every entry of x (fourth-order stencil)."""
-    grad = torch.zeros_like(x)
-    flat, gflat = x.view(-1), grad.view(-1)
-    for i in range(flat.numel()):
-        old = float(flat[i])
-        vals = []
-        for step in (2 * h, h, -h, -2 * h):
-            flat[i] = old + step
-            vals.append(float(f()))
-        flat[i] = old
-        gflat[i] = (-vals[0] + 8 * vals[1] - 8 * vals[2] + vals[3]) / (12 * h)
-    return grad
 
 
 def reference_grads(x, gamma, beta, dout, eps):
@@ -155,7 +137,7 @@ def run_backward(ctx, shape, seed, eps=1e-5):
     dout = torch.randn(*shape, generator=gen, dtype=torch.float64)
     res = ctx.call("layernorm_forward", x, gamma, beta, eps)
     out = expect_forward_form(ctx, res, x)
-    ctx.expect(torch.allclose(out, reference_ln(x, gamma, beta, eps), rtol=1e-7, atol=1e-8),
+    ctx.expect(close(reference_ln(x, gamma, beta, eps), out, "float64"),
                "layernorm_forward gives a wrong output in float64, so its cache cannot be trusted",
                hint="make layernorm_forward pass its checks first (and keep x's dtype: no .float()).")
     grads = ctx.call("layernorm_backward", dout, res[1])
@@ -192,10 +174,9 @@ def vs_numerical(ctx, shape, seed):
         return (reference_ln(x, gamma, beta, 1e-5) * dout).sum()
 
     for name, g, wrt in zip(("dx", "dgamma", "dbeta"), got, (x, gamma, beta)):
-        err = rel_error(g, numerical_gradient(loss, wrt))
-        ctx.expect(err < 1e-7, f"{name}: relative error {err:.3g} against the numerical gradient (needs < 1e-7)",
-                   hint="with xhat = (x - mu) * inv_std and dxhat = dout * gamma: dx = inv_std * (dxhat - "
-                        "mean(dxhat) - xhat * mean(dxhat * xhat)), means over the last dim.")
+        ctx.expect_gradient(g, loss, wrt, name,
+                                     hint="with xhat = (x - mu) * inv_std and dxhat = dout * gamma: dx = inv_std * (dxhat - "
+                                 "mean(dxhat) - xhat * mean(dxhat * xhat)), means over the last dim.")
 
 
 @suite.check("layernorm_backward", points=1,
@@ -261,12 +242,12 @@ def wn_linear(ctx, shape, seed):
              cases=[{"shape": [3, 7], "seed": 22}])
 def wn_properties(ctx, shape, seed):
     v, g, w = run_wn(ctx, shape, seed)
-    ctx.expect(torch.allclose(w.norm(dim=1), g.abs().view(-1), rtol=1e-5, atol=1e-6),
+    ctx.expect(close(g.abs().view(-1), w.norm(dim=1), "op"),
                "the rows of w do not have norm |g_i|",
                hint="divide each row v[i] by its own L2 norm (a square root of a sum of squares), then multiply "
                     "by g[i].")
     w2 = ctx.call("weight_norm", v * 3.5, g)
-    ctx.expect(isinstance(w2, torch.Tensor) and torch.allclose(w2, w, rtol=1e-5, atol=1e-6),
+    ctx.expect(close(w, w2, "op"),
                "weight_norm(3.5 * v, g) differs from weight_norm(v, g): only the direction of v should matter",
                hint="divide v by its norm: the length of w comes from g alone.")
 
@@ -291,15 +272,10 @@ def wn_conv(ctx, shape, seed):
              cases=[{"d": 6}])
 def module_structure(ctx, d):
     ref = ctx.call("LayerNorm", d)
-    info = ctx.describe(ref)
-    params = {n: (shape, rg) for n, shape, rg in info.get("parameters", [])}
-    ctx.expect(params == {"weight": ([d], True), "bias": ([d], True)},
-               f"LayerNorm({d}) should have exactly the parameters weight [{d}] and bias [{d}]; got {params}",
-               hint="self.weight = nn.Parameter(torch.ones(D)); self.bias = nn.Parameter(torch.zeros(D)).")
-    ctx.expect(info.get("buffers") == [] and sorted(info.get("state_dict", [])) == ["bias", "weight"],
-               f"LayerNorm should have no buffers (its state_dict is weight and bias only, as nn.LayerNorm's); "
-               f"got buffers {[b[0] for b in info.get('buffers', [])]}",
-               hint="layer norm keeps no running statistics: do not register running_mean/running_var buffers.")
+    ctx.expect_structure(ref, parameters={"weight": [d], "bias": [d]}, buffers={},
+                         hint="self.weight = nn.Parameter(torch.ones(D)); self.bias = nn.Parameter(torch.zeros(D)); "
+                              "layer norm keeps no running statistics: do not register running_mean/running_var "
+                              "buffers.")
     ctx.expect_equal(ctx.attr(ref, "weight"), torch.ones(d), "weight at initialisation")
     ctx.expect_equal(ctx.attr(ref, "bias"), torch.zeros(d), "bias at initialisation")
 
@@ -349,7 +325,8 @@ def consistency(ctx, shape, seed):
         ctx.expect(isinstance(res[k], float), f"res[{k!r}] should be a Python float (use .item()); got "
                    f"{type(res[k]).__name__}")
     for k in ("ln_train_vs_eval", "ln_alone_vs_batch"):
-        ctx.expect(res[k] < 1e-5, f"res[{k!r}] = {res[k]:.3g}: layer norm should not depend on the mode or the batch",
+        ctx.expect(close(0.0, res[k], "composite"),
+                   f"res[{k!r}] = {res[k]:.3g}: layer norm should not depend on the mode or the batch",
                    hint="use your LayerNorm / layernorm_forward: statistics per row, over the features.")
     ctx.expect(res["bn_train_vs_eval"] > 1e-2,
                f"res['bn_train_vs_eval'] = {res['bn_train_vs_eval']:.3g}: batch norm should depend on the mode",
