@@ -25,6 +25,8 @@ class Limits:
     - memory_mb: ``RLIMIT_DATA`` in MiB.
     - output_mb: largest file (or captured output) the process may write, in MiB.
     - max_processes: ``RLIMIT_NPROC`` once dropped to the unprivileged user (a fork bomb stops there).
+    - tmp_mb: the sandbox's ``/tmp`` tmpfs (all the student process can write), in MiB.
+    - trusted_code: grade without any isolation where none is available (otherwise grading refuses).
     """
 
     cell_timeout: float = 60.0
@@ -34,6 +36,11 @@ class Limits:
     output_mb: int = 64
     #: processes and threads the unprivileged user may have (``RLIMIT_NPROC``; not enforceable on root).
     max_processes: int = 256
+    #: size of the sandbox's ``/tmp`` (a tmpfs holding the working directory), in MiB.
+    tmp_mb: int = 256
+    #: run student code even where no sandbox (namespaces) and no unprivileged user is available. Only
+    #: for code the instructor trusts; every report of such a run says so.
+    trusted_code: bool = False
 
 
 def unprivileged_user() -> tuple[int, int] | None:

@@ -12,6 +12,7 @@ import tempfile
 import time
 
 from autograder import wire
+from autograder.sandbox import namespaces
 from autograder.sandbox.limits import Limits, drop_problem, make_preexec, student_env, unprivileged_user
 
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -21,6 +22,10 @@ START_TIMEOUT = 120.0
 
 class StudentDied(RuntimeError):
     """The student process exited, was killed, or stopped speaking the protocol."""
+
+
+class SandboxUnavailable(RuntimeError):
+    """Neither a sandbox nor an unprivileged user is available, and the code is not marked trusted."""
 
 
 class StudentTimeout(StudentDied):
@@ -39,23 +44,60 @@ class StudentProcess:
         self.proc = None  # subprocess.Popen or zygote.ForkedChild: .pid, .poll(), .wait(timeout)
         self.dead_reason: str | None = None
         self._seq = 0
-        self.workdir = tempfile.mkdtemp(prefix="regnorm-student-")
-        self.user = unprivileged_user()
+        self.workdir: str | None = None  # a host folder, only when there is no sandbox
+        self.user: tuple[int, int] | None = None
         self.warning: str | None = None
-        if self.user is not None:
-            problem = zygote.drop_problem(self.user) if zygote is not None else drop_problem(self.user, PACKAGE_ROOT)
-            if problem:
-                self.warning = (f"student code ran as root: the unprivileged user (uid {self.user[0]}) cannot run "
-                                f"this Python ({problem}); install the grader where that user can read it")
-                self.user = None
-            else:
-                os.chown(self.workdir, *self.user)
         self.torch_version: str | None = None
+        self.isolation = self._choose_isolation()
+
+    def _choose_isolation(self) -> str:
+        """``"namespaces"`` (the sandbox), else ``"uid"`` (an unprivileged user, when the grader is root
+        and that user can run this Python), else ``"none"`` — only with ``Limits.trusted_code``;
+        otherwise :class:`SandboxUnavailable` (DESIGN.md §1: nothing fails open)."""
+        sandbox_problem = self.zygote.sandbox_problem() if self.zygote is not None else namespaces.problem_here()
+        if sandbox_problem is None:
+            return "namespaces"
+        self.workdir = tempfile.mkdtemp(prefix="regnorm-student-")
+        user = unprivileged_user()
+        drop = "the grader is not root, so it cannot switch to an unprivileged user"
+        if user is not None:
+            drop = self.zygote.drop_problem(user) if self.zygote is not None else drop_problem(user, PACKAGE_ROOT)
+            if not drop:
+                self.user = user
+                os.chown(self.workdir, *user)
+                self.warning = (f"no sandbox ({sandbox_problem}): student code ran as uid {user[0]} only, which "
+                                f"protects only what file permissions protect")
+                return "uid"
+            drop = f"the unprivileged user (uid {user[0]}) cannot run this Python ({drop})"
+        reason = f"no sandbox for student code: namespaces are unavailable ({sandbox_problem}) and {drop}"
+        if not self.limits.trusted_code:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise SandboxUnavailable(reason + "; grading refused (pass --trusted-code only for code you trust)")
+        self.warning = f"UNSANDBOXED (--trusted-code): {reason}; the student's code could read and change anything the grader can"
+        return "none"
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> StudentProcess:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
+        if self.isolation == "namespaces":
+            self._log = None
+            env = student_env(namespaces.WORKDIR, PACKAGE_ROOT)
+            if self.zygote is not None:
+                self.proc = self.zygote.spawn(req_r, rep_w, None, None, env, self.limits, None, sandbox=True)
+            else:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "autograder.sandbox.worker", str(req_r), str(rep_w),
+                     "--sandbox", namespaces.mountpoint_here(), str(self.limits.tmp_mb)],
+                    pass_fds=(req_r, rep_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, cwd="/", env=env,
+                    preexec_fn=make_preexec(self.limits, None), start_new_session=True,
+                )
+            os.close(req_r)
+            os.close(rep_w)
+            self._w, self._r = req_w, rep_r
+            return self
+        # Fallbacks without namespaces: a host working directory, the grader opens the log.
         self._log = open(os.path.join(self.workdir, ".output.log"), "wb")
         if self.user is not None:
             os.chown(self._log.name, *self.user)
@@ -101,7 +143,8 @@ class StudentProcess:
                     pass
         if getattr(self, "_log", None):
             self._log.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _kill(self) -> None:
         if self.proc is None:
@@ -118,15 +161,6 @@ class StudentProcess:
     @property
     def alive(self) -> bool:
         return self.dead_reason is None and self.proc is not None and self.proc.poll() is None
-
-    def output_tail(self, limit: int = 2000) -> str:
-        try:
-            with open(os.path.join(self.workdir, ".output.log"), "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                fh.seek(max(0, fh.tell() - limit))
-                return fh.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
 
     # -- protocol --------------------------------------------------------------------------------
     def _die(self, reason: str, exc_type=StudentDied):

@@ -271,9 +271,27 @@ def run_worker(rfd: int, wfd: int) -> None:
     sys.stdout.flush()
 
 
+def enter_sandbox(mountpoint: str, tmp_mb: int, pipe_fds: tuple[int, int]) -> None:
+    """Become PID 1 of a fresh sandbox (see :mod:`autograder.sandbox.namespaces`), with stdout and
+    stderr in a file of the sandbox's own /tmp (nothing outside ever opens it) and its working
+    directory as the current one."""
+    from autograder.sandbox import namespaces
+
+    namespaces.enter(mountpoint, tmp_mb, close_in_relay=pipe_fds)
+    log = os.open("/tmp/.output.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.makedirs(os.environ.get("MPLCONFIGDIR", namespaces.WORKDIR + "/.mpl"), exist_ok=True)
+
+
 def main(argv: list[str]) -> None:
+    """``python -m autograder.sandbox.worker RFD WFD [--sandbox MOUNTPOINT TMP_MB]``."""
+    rfd, wfd = int(argv[1]), int(argv[2])
+    if len(argv) > 3 and argv[3] == "--sandbox":
+        enter_sandbox(argv[4], int(argv[5]), (rfd, wfd))
     os.environ.setdefault("MPLBACKEND", "Agg")
-    run_worker(int(argv[1]), int(argv[2]))
+    run_worker(rfd, wfd)
     os._exit(0)
 
 

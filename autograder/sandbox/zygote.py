@@ -42,6 +42,21 @@ def _child(msg: dict, rfd: int, wfd: int) -> None:
         limits = Limits(memory_mb=int(msg["memory_mb"]), output_mb=int(msg["output_mb"]),
                         max_processes=int(msg["max_processes"]))
         set_resource_limits(limits)
+        if msg.get("sandbox"):
+            from autograder.sandbox.worker import enter_sandbox
+
+            os.environ.clear()
+            os.environ.update(msg["env"])
+            enter_sandbox(_MOUNTPOINT, int(msg["tmp_mb"]), (rfd, wfd))
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.close(devnull)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            from autograder.sandbox.worker import run_worker
+
+            run_worker(rfd, wfd)
+            return
         log = os.open(msg["log"], os.O_WRONLY | os.O_APPEND)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -149,6 +164,10 @@ def serve(sock: socket.socket) -> None:
                 time.sleep(0.01)
                 status = reap(int(msg["pid"]), block=False)
             reply = {"status": status}
+        elif op == "probe_sandbox":
+            from autograder.sandbox import namespaces
+
+            reply = {"problem": namespaces.problem(_MOUNTPOINT)}
         elif op == "probe_drop":
             reply = {"problem": _probe_drop(int(msg["uid"]), int(msg["gid"]), _paths_children_read())}
         elif op == "forget":
@@ -159,7 +178,13 @@ def serve(sock: socket.socket) -> None:
         sock.send(json.dumps(reply).encode())
 
 
+#: An empty directory each sandboxed child mounts its own root on (in its own mount namespace).
+_MOUNTPOINT = ""
+
+
 def main(argv: list[str]) -> None:
+    global _MOUNTPOINT
+    _MOUNTPOINT = tempfile.mkdtemp(prefix="regnorm-root-", dir=os.getcwd())
     sock = socket.socket(fileno=int(argv[1]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import IPython.core.inputtransformer2  # noqa: F401 - warm what every child needs
@@ -206,7 +231,10 @@ class Zygote:
         self._proc: subprocess.Popen | None = None
         self._sock: socket.socket | None = None
         self._home = tempfile.mkdtemp(prefix="regnorm-zygote-")
-        self._drop_checked: dict[tuple[int, int], str | None] = {}
+        import atexit
+
+        atexit.register(self.close)  # the fork server and its folder go with the grader
+        self._drop_checked: dict = {}  # (uid, gid) or "sandbox" -> problem (None: works)
         self.torch_version: str | None = None
 
     def _start(self) -> None:
@@ -236,12 +264,19 @@ class Zygote:
             raise RuntimeError("the fork server stopped")
         return json.loads(reply)
 
-    def spawn(self, rfd: int, wfd: int, workdir: str, log: str, env: dict, limits: Limits,
-              user: tuple[int, int] | None) -> ForkedChild:
+    def spawn(self, rfd: int, wfd: int, workdir: str | None, log: str | None, env: dict, limits: Limits,
+              user: tuple[int, int] | None, sandbox: bool = False) -> ForkedChild:
+        """Fork a student child; ``sandbox``: in its own namespaces (``workdir``/``log`` unused then)."""
         msg = {"op": "spawn", "workdir": workdir, "log": log, "env": env, "memory_mb": limits.memory_mb,
-               "output_mb": limits.output_mb, "max_processes": limits.max_processes,
-               "uid": user[0] if user else None, "gid": user[1] if user else None}
+               "output_mb": limits.output_mb, "max_processes": limits.max_processes, "tmp_mb": limits.tmp_mb,
+               "uid": user[0] if user else None, "gid": user[1] if user else None, "sandbox": sandbox}
         return ForkedChild(self, int(self.request(msg, (rfd, wfd))["pid"]))
+
+    def sandbox_problem(self) -> str | None:
+        """Why children of this fork server cannot get their own namespaces (None if they can)."""
+        if "sandbox" not in self._drop_checked:
+            self._drop_checked["sandbox"] = self.request({"op": "probe_sandbox"}).get("problem")
+        return self._drop_checked["sandbox"]
 
     def drop_problem(self, user: tuple[int, int]) -> str | None:
         """Why a child dropped to ``user`` could not work (None if it can), probed once by forking.
@@ -266,6 +301,9 @@ class Zygote:
                 except subprocess.TimeoutExpired:
                     self._proc.kill()
                 self._proc = None
+            import shutil
+
+            shutil.rmtree(self._home, ignore_errors=True)
 
 
 _shared: Zygote | None = None
