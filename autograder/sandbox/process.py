@@ -45,6 +45,7 @@ class StudentProcess:
         self.dead_reason: str | None = None
         self._seq = 0
         self.workdir: str | None = None  # a host folder, only when there is no sandbox
+        self._log = None
         self.user: tuple[int, int] | None = None
         self.warning: str | None = None
         self.torch_version: str | None = None
@@ -58,12 +59,17 @@ class StudentProcess:
         if sandbox_problem is None:
             return "namespaces"
         self.workdir = tempfile.mkdtemp(prefix="regnorm-student-")
+        # The log is created now, while the folder is still the grader's alone (O_EXCL, no symlink
+        # followed), and handed to the child as a descriptor.
+        self._log = os.fdopen(os.open(os.path.join(self.workdir, ".output.log"),
+                                      os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "wb")
         user = unprivileged_user()
         drop = "the grader is not root, so it cannot switch to an unprivileged user"
         if user is not None:
             drop = self.zygote.drop_problem(user) if self.zygote is not None else drop_problem(user, PACKAGE_ROOT)
             if not drop:
                 self.user = user
+                os.fchown(self._log.fileno(), *user)
                 os.chown(self.workdir, *user)
                 self.warning = (f"no sandbox ({sandbox_problem}): student code ran as uid {user[0]} only, which "
                                 f"protects only what file permissions protect")
@@ -71,6 +77,7 @@ class StudentProcess:
             drop = f"the unprivileged user (uid {user[0]}) cannot run this Python ({drop})"
         reason = f"no sandbox for student code: namespaces are unavailable ({sandbox_problem}) and {drop}"
         if not self.limits.trusted_code:
+            self._log.close()
             shutil.rmtree(self.workdir, ignore_errors=True)
             raise SandboxUnavailable(reason + "; grading refused (pass --trusted-code only for code you trust)")
         self.warning = f"UNSANDBOXED (--trusted-code): {reason}; the student's code could read and change anything the grader can"
@@ -81,7 +88,6 @@ class StudentProcess:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         if self.isolation == "namespaces":
-            self._log = None
             env = student_env(namespaces.WORKDIR, PACKAGE_ROOT)
             if self.zygote is not None:
                 self.proc = self.zygote.spawn(req_r, rep_w, None, None, env, self.limits, None, sandbox=True)
@@ -97,13 +103,10 @@ class StudentProcess:
             os.close(rep_w)
             self._w, self._r = req_w, rep_r
             return self
-        # Fallbacks without namespaces: a host working directory, the grader opens the log.
-        self._log = open(os.path.join(self.workdir, ".output.log"), "wb")
-        if self.user is not None:
-            os.chown(self._log.name, *self.user)
+        # Fallbacks without namespaces: a host working directory and the log opened by the grader.
         env = student_env(self.workdir, PACKAGE_ROOT)
         if self.zygote is not None:
-            self.proc = self.zygote.spawn(req_r, rep_w, self.workdir, self._log.name, env, self.limits, self.user)
+            self.proc = self.zygote.spawn(req_r, rep_w, self.workdir, self._log.fileno(), env, self.limits, self.user)
         else:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "autograder.sandbox.worker", str(req_r), str(rep_w)],

@@ -35,7 +35,7 @@ def _status_from_wait(status: int) -> int:
 
 
 # -- zygote side ------------------------------------------------------------------------------------
-def _child(msg: dict, rfd: int, wfd: int) -> None:
+def _child(msg: dict, rfd: int, wfd: int, log_fd: int | None) -> None:
     """Runs in the forked child: apply the limits, then become a worker. Never returns."""
     try:
         os.setsid()
@@ -57,7 +57,7 @@ def _child(msg: dict, rfd: int, wfd: int) -> None:
 
             run_worker(rfd, wfd)
             return
-        log = os.open(msg["log"], os.O_WRONLY | os.O_APPEND)
+        log = log_fd  # opened by the grader and handed over: never reopened by name
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(log, 1)
@@ -139,7 +139,7 @@ def serve(sock: socket.socket) -> None:
 
     while True:
         try:
-            raw, fds, _, _ = socket.recv_fds(sock, _MAX_PACKET, 2)
+            raw, fds, _, _ = socket.recv_fds(sock, _MAX_PACKET, 3)
         except (OSError, KeyboardInterrupt):
             return
         if not raw:
@@ -147,13 +147,14 @@ def serve(sock: socket.socket) -> None:
         msg = json.loads(raw)
         op = msg.get("op")
         if op == "spawn":
-            rfd, wfd = fds
+            rfd, wfd, log_fd = (*fds, None)[:3]
             pid = os.fork()
             if pid == 0:
                 sock.close()
-                _child(msg, rfd, wfd)
-            os.close(rfd)
-            os.close(wfd)
+                _child(msg, rfd, wfd, log_fd)
+            for fd in (rfd, wfd, log_fd):
+                if fd is not None:
+                    os.close(fd)
             reply = {"pid": pid}
         elif op == "poll":
             reply = {"status": reap(int(msg["pid"]), block=False)}
@@ -264,13 +265,16 @@ class Zygote:
             raise RuntimeError("the fork server stopped")
         return json.loads(reply)
 
-    def spawn(self, rfd: int, wfd: int, workdir: str | None, log: str | None, env: dict, limits: Limits,
+    def spawn(self, rfd: int, wfd: int, workdir: str | None, log: int | None, env: dict, limits: Limits,
               user: tuple[int, int] | None, sandbox: bool = False) -> ForkedChild:
-        """Fork a student child; ``sandbox``: in its own namespaces (``workdir``/``log`` unused then)."""
-        msg = {"op": "spawn", "workdir": workdir, "log": log, "env": env, "memory_mb": limits.memory_mb,
+        """Fork a student child. ``log``: a descriptor for its stdout/stderr, passed over the socket (the
+        child never opens anything by a name the student side could have changed); ``sandbox``: in its
+        own namespaces (``workdir`` and ``log`` unused then: it writes only to its own /tmp)."""
+        msg = {"op": "spawn", "workdir": workdir, "env": env, "memory_mb": limits.memory_mb,
                "output_mb": limits.output_mb, "max_processes": limits.max_processes, "tmp_mb": limits.tmp_mb,
                "uid": user[0] if user else None, "gid": user[1] if user else None, "sandbox": sandbox}
-        return ForkedChild(self, int(self.request(msg, (rfd, wfd))["pid"]))
+        fds = (rfd, wfd) if log is None else (rfd, wfd, log)
+        return ForkedChild(self, int(self.request(msg, fds)["pid"]))
 
     def sandbox_problem(self) -> str | None:
         """Why children of this fork server cannot get their own namespaces (None if they can)."""
