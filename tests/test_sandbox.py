@@ -165,3 +165,26 @@ def test_refusal_is_a_report_error_not_a_crash(monkeypatch):
     result = grade_notebook(solution_path("01_data_splits"), limits=FAST_LIMITS)
     assert result.checks == []
     assert "grading refused" in result.error and "--trusted-code" in result.error
+
+
+def test_a_fork_bomb_stops_at_the_process_cap(sandbox_here, tmp_path, grade):
+    """Where a pids control group can be made, the sandbox's tasks are capped (Limits.max_processes)."""
+    from autograder.sandbox import cgroups
+
+    probe = cgroups.create(8)
+    if probe is None:
+        pytest.skip("no writable pids control group on this machine: the cap cannot apply here")
+    cgroups.remove(probe)
+    nb = load_nb(solution_path("01_data_splits"))
+    nb["cells"].append(code_cell(
+        "import threading, time\n"
+        "started = 0\n"
+        "try:\n"
+        "    for _ in range(2000):\n"
+        "        threading.Thread(target=time.sleep, args=(3,), daemon=True).start()\n"
+        "        started += 1\n"
+        "finally:\n"
+        "    print(started)\n"))
+    result = grade(write_nb(nb, tmp_path / "01_data_splits-bomb.ipynb"))
+    assert result.score == result.max_score  # the cap stops the bomb, not the grading
+    assert any("can't start new thread" in e.message for e in result.cell_errors), result.cell_errors

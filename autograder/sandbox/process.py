@@ -12,7 +12,7 @@ import tempfile
 import time
 
 from autograder import wire
-from autograder.sandbox import namespaces
+from autograder.sandbox import cgroups, namespaces
 from autograder.sandbox.limits import Limits, drop_problem, make_preexec, student_env, unprivileged_user
 
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -46,6 +46,7 @@ class StudentProcess:
         self._seq = 0
         self.workdir: str | None = None  # a host folder, only when there is no sandbox
         self._log = None
+        self.cgroup: str | None = None  # the sandbox's pids control group, where one can be made
         self.user: tuple[int, int] | None = None
         self.warning: str | None = None
         self.torch_version: str | None = None
@@ -89,12 +90,14 @@ class StudentProcess:
         rep_r, rep_w = os.pipe()
         if self.isolation == "namespaces":
             env = student_env(namespaces.WORKDIR, PACKAGE_ROOT)
+            self.cgroup = cgroups.create(self.limits.max_processes)
             if self.zygote is not None:
-                self.proc = self.zygote.spawn(req_r, rep_w, None, None, env, self.limits, None, sandbox=True)
+                self.proc = self.zygote.spawn(req_r, rep_w, None, None, env, self.limits, None, sandbox=True,
+                                              cgroup=self.cgroup)
             else:
                 self.proc = subprocess.Popen(
                     [sys.executable, "-m", "autograder.sandbox.worker", str(req_r), str(rep_w),
-                     "--sandbox", namespaces.mountpoint_here(), str(self.limits.tmp_mb)],
+                     "--sandbox", namespaces.mountpoint_here(), str(self.limits.tmp_mb), self.cgroup or ""],
                     pass_fds=(req_r, rep_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL, cwd="/", env=env,
                     preexec_fn=make_preexec(self.limits, None), start_new_session=True,
@@ -148,6 +151,7 @@ class StudentProcess:
             self._log.close()
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        cgroups.remove(self.cgroup)
 
     def _kill(self) -> None:
         if self.proc is None:

@@ -271,12 +271,14 @@ def run_worker(rfd: int, wfd: int) -> None:
     sys.stdout.flush()
 
 
-def enter_sandbox(mountpoint: str, tmp_mb: int, pipe_fds: tuple[int, int]) -> None:
+def enter_sandbox(mountpoint: str, tmp_mb: int, pipe_fds: tuple[int, int], cgroup: str | None = None) -> None:
     """Become PID 1 of a fresh sandbox (see :mod:`autograder.sandbox.namespaces`), with stdout and
     stderr in a file of the sandbox's own /tmp (nothing outside ever opens it) and its working
     directory as the current one."""
-    from autograder.sandbox import namespaces
+    from autograder.sandbox import cgroups, namespaces
 
+    if cgroup:  # before anything forks: every process of the sandbox is counted
+        cgroups.join(cgroup)
     namespaces.enter(mountpoint, tmp_mb, close_in_relay=pipe_fds)
     log = os.open("/tmp/.output.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
@@ -286,10 +288,10 @@ def enter_sandbox(mountpoint: str, tmp_mb: int, pipe_fds: tuple[int, int]) -> No
 
 
 def main(argv: list[str]) -> None:
-    """``python -m autograder.sandbox.worker RFD WFD [--sandbox MOUNTPOINT TMP_MB]``."""
+    """``python -m autograder.sandbox.worker RFD WFD [--sandbox MOUNTPOINT TMP_MB [CGROUP]]``."""
     rfd, wfd = int(argv[1]), int(argv[2])
     if len(argv) > 3 and argv[3] == "--sandbox":
-        enter_sandbox(argv[4], int(argv[5]), (rfd, wfd))
+        enter_sandbox(argv[4], int(argv[5]), (rfd, wfd), argv[6] if len(argv) > 6 and argv[6] else None)
     os.environ.setdefault("MPLBACKEND", "Agg")
     run_worker(rfd, wfd)
     os._exit(0)

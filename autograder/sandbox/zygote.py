@@ -47,7 +47,7 @@ def _child(msg: dict, rfd: int, wfd: int, log_fd: int | None) -> None:
 
             os.environ.clear()
             os.environ.update(msg["env"])
-            enter_sandbox(_MOUNTPOINT, int(msg["tmp_mb"]), (rfd, wfd))
+            enter_sandbox(_MOUNTPOINT, int(msg["tmp_mb"]), (rfd, wfd), msg.get("cgroup"))
             devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
             os.close(devnull)
@@ -266,13 +266,14 @@ class Zygote:
         return json.loads(reply)
 
     def spawn(self, rfd: int, wfd: int, workdir: str | None, log: int | None, env: dict, limits: Limits,
-              user: tuple[int, int] | None, sandbox: bool = False) -> ForkedChild:
+              user: tuple[int, int] | None, sandbox: bool = False, cgroup: str | None = None) -> ForkedChild:
         """Fork a student child. ``log``: a descriptor for its stdout/stderr, passed over the socket (the
         child never opens anything by a name the student side could have changed); ``sandbox``: in its
         own namespaces (``workdir`` and ``log`` unused then: it writes only to its own /tmp)."""
         msg = {"op": "spawn", "workdir": workdir, "env": env, "memory_mb": limits.memory_mb,
                "output_mb": limits.output_mb, "max_processes": limits.max_processes, "tmp_mb": limits.tmp_mb,
-               "uid": user[0] if user else None, "gid": user[1] if user else None, "sandbox": sandbox}
+               "uid": user[0] if user else None, "gid": user[1] if user else None, "sandbox": sandbox,
+               "cgroup": cgroup}
         fds = (rfd, wfd) if log is None else (rfd, wfd, log)
         return ForkedChild(self, int(self.request(msg, fds)["pid"]))
 
