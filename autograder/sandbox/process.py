@@ -14,6 +14,7 @@ import time
 from autograder import wire
 from autograder.sandbox import cgroups, namespaces
 from autograder.sandbox.limits import Limits, drop_problem, make_preexec, student_env, unprivileged_user
+from autograder.sanitize import CAPS, student_text
 
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INTERRUPT_GRACE = 3.0
@@ -194,17 +195,26 @@ class StudentProcess:
             ready, _, _ = select.select([self._r], [], [], min(remaining, 0.5))
             if ready:
                 try:
-                    msg = wire.read_frame(self._r)
+                    body = self._read_body()
                 except (EOFError, OSError, wire.WireError, ValueError) as exc:
                     code = self.proc.wait(timeout=5) if self.proc.poll() is None else self.proc.returncode
                     if isinstance(exc, EOFError):
                         self._die(_exit_reason(code))
                     self._die(f"sent a malformed answer ({exc})")
+                msg = validated_reply(body)
                 if interrupted:
                     msg.setdefault("timed_out", True)
                 return msg
             if self.proc.poll() is not None:
                 self._die(_exit_reason(self.proc.returncode))
+
+    def _read_body(self) -> bytes:
+        """One frame's body; a length over :data:`MAX_REPLY_BYTES` cannot be skipped safely, so it ends
+        the process (its framing can no longer be trusted)."""
+        size = int.from_bytes(wire.read_exact(self._r, 8), "big")
+        if size > MAX_REPLY_BYTES:
+            raise wire.WireError(f"a reply of {size} bytes is over the {MAX_REPLY_BYTES >> 20} MiB limit")
+        return wire.read_exact(self._r, size)
 
     def request(self, message: dict, timeout: float) -> dict:
         """Send one request and wait for its answer (interrupting, then killing, on timeout)."""
@@ -224,6 +234,45 @@ class StudentProcess:
 
     def run_cell(self, index: int, source: str, timeout: float) -> dict:
         return self.request({"op": "run_cell", "index": index, "source": source}, timeout)
+
+
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+_ERROR_FIELDS = ("kind", "type", "message", "traceback")
+
+
+def malformed(why: str) -> dict:
+    """The reply that stands for a frame the student process got wrong: an error of that call only."""
+    return {"ok": False, "error": {"kind": "exception", "type": "MalformedReply",
+                                   "message": f"the student process gave a malformed answer ({why})"}}
+
+
+def validated_reply(body: bytes) -> dict:
+    """A reply frame checked field by field (DESIGN.md §1: every reply is hostile).
+
+    The body must decode (any nesting depth error counts as malformed), be an object with an integer
+    ``seq`` if any and a boolean ``ok`` if any, and an ``error`` that is an object of strings; error
+    strings are capped and sanitised here, once (:func:`autograder.sanitize.student_text`). Anything
+    else becomes :func:`malformed` — an error of that call or cell only, never of the grader.
+    """
+    try:
+        msg = wire.loads(body)
+    except (RecursionError, MemoryError, ValueError, TypeError, KeyError, wire.WireError) as exc:
+        return malformed(type(exc).__name__)
+    if not isinstance(msg, dict):
+        return malformed("not an object")
+    seq = msg.get("seq")
+    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
+        return malformed("bad seq")
+    if "ok" in msg and not isinstance(msg["ok"], bool):
+        return malformed("bad ok")
+    if "error" in msg:
+        err = msg["error"]
+        if not isinstance(err, dict) or any(not isinstance(err.get(k, ""), str) for k in _ERROR_FIELDS):
+            bad = malformed("bad error")
+            bad["seq"] = seq
+            return bad
+        msg["error"] = {k: student_text(err[k], CAPS[k]) for k in _ERROR_FIELDS if k in err}
+    return msg
 
 
 def _exit_reason(code: int | None) -> str:
