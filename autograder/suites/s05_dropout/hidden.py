@@ -42,7 +42,7 @@ suite.hidden(v.mlp_modes, points=0.5, cases=[{"input_shape": [10], "num_classes"
                                               "n": 9, "seed": 312}])
 
 suite.hidden(v.cnn_structure, points=0.5, cases=[{"p1": 0.1, "p2": 0.2}, {"p1": 0.7, "p2": 0.05}])
-suite.hidden(v.cnn_probe, points=1, cases=[{"p1": 0.65, "p2": 0.25, "n": 40, "seed": 321},
-                                           {"n": 24, "seed": 322, "defaults": True}])
-suite.hidden(v.cnn_modes, points=0.5, cases=[{"p1": 0.2, "p2": 0.5, "n": 4, "seed": 331},
-                                             {"p1": 0.6, "p2": 0.3, "n": 10, "seed": 332}])
+suite.hidden(v.cnn_probe, points=1, cases=[{"p1": 0.65, "p2": 0.25, "n": 10, "seed": 321},
+                                           {"n": 8, "seed": 322, "defaults": True}])
+suite.hidden(v.cnn_modes, points=0.5, cases=[{"p1": 0.2, "p2": 0.5, "n": 3, "seed": 331},
+                                             {"p1": 0.6, "p2": 0.3, "n": 5, "seed": 332}])
