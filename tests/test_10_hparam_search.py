@@ -53,7 +53,7 @@ def random_search(train_fn, space, n_trials, seed):
 }
 
 # Variant B: torch.lerp in log10 space, sample_momentum through log_uniform, a sampler table, a stable sort
-# with NaN as +inf, configs kept as one-element tensors (accepted: they travel as numbers).
+# with NaN as +inf, float() of one-element tensors.
 ALT_B = {
     "log_uniform": r'''
 def log_uniform(low, high, n, generator):
@@ -69,9 +69,9 @@ def sample_momentum(n, generator):
 ''',
     "random_search": r'''
 _SAMPLERS = {
-    "log_uniform": lambda spec, g: log_uniform(spec[1], spec[2], 1, g),
-    "uniform": lambda spec, g: spec[1] + torch.rand(1, generator=g, dtype=torch.float64) * (spec[2] - spec[1]),
-    "momentum": lambda spec, g: sample_momentum(1, g),
+    "log_uniform": lambda spec, g: float(log_uniform(spec[1], spec[2], 1, g)),
+    "uniform": lambda spec, g: float(spec[1] + torch.rand(1, generator=g, dtype=torch.float64) * (spec[2] - spec[1])),
+    "momentum": lambda spec, g: float(sample_momentum(1, g)),
     "choice": lambda spec, g: spec[1][torch.randint(len(spec[1]), (1,), generator=g).item()],
 }
 
@@ -198,6 +198,15 @@ def test_a_hard_coded_seed_is_caught(grade, tmp_path):
     assert checks["random_search.seeded"].score == 0
     assert "gave the same configs: seed the generator with `seed`" in checks["random_search.seeded"].feedback
     assert checks["random_search.draws"].score == 0
+    assert checks["random_search.selects_on_validation"].passed
+
+
+def test_tensors_in_the_config_are_caught(grade, tmp_path):
+    body = _search().replace("return log_uniform(spec[1], spec[2], 1, g).item()", "return log_uniform(spec[1], spec[2], 1, g)")
+    checks = _rs_variant(tmp_path, grade, body, "tensors")
+    check = checks["random_search.draws"]
+    assert check.score == 0
+    assert "numeric values go into the config as Python floats" in check.feedback
     assert checks["random_search.selects_on_validation"].passed
 
 

@@ -30,9 +30,9 @@ import math
 import torch
 
 from autograder import compare
-from autograder.checks import CheckFailed
-from autograder.suites.s10_hparam_search import suite
+from autograder.checks import CheckFailed, Suite
 
+suite = Suite(__name__)
 FIX = "autograder.fixtures.hparam_search"
 KS_N = 4000
 KS_CRITICAL = 1.63  # times 1/sqrt(n): the asymptotic 1 % critical value of the one-sample KS statistic
@@ -272,8 +272,8 @@ SELECT_HINT = ("the best trial is the one with the smallest result['val_loss'] (
                "loss); a NaN validation loss counts as +inf and ties go to the first trial.")
 
 
-def run_search(ctx, space: dict, n_trials: int, seed: int, train_fn, global_seed: int = 0):
-    """(best_config, history, log of the configs train_fn received, space after the call)."""
+def run_search(ctx, space: dict, n_trials: int, seed: int, train_fn, global_seed: int = 0, with_ref: bool = False):
+    """(best_config, history, log of the configs train_fn received, space after the call[, train_fn's ref])."""
     result, args = ctx.call_with_args("random_search", train_fn, space, n_trials, seed, global_seed=global_seed)
     ctx.expect(isinstance(result, (tuple, list)) and len(result) == 2,
                "random_search should return a tuple (best_config, history); got "
@@ -281,6 +281,8 @@ def run_search(ctx, space: dict, n_trials: int, seed: int, train_fn, global_seed
                   else type(result).__name__))
     best, history = result
     log = ctx.method(args[0], "log")
+    if with_ref:
+        return plain_config(best), history, log, args[1], args[0]
     return plain_config(best), history, log, args[1]
 
 
@@ -378,13 +380,14 @@ def history(ctx, space, seed, script):
 
 
 @suite.check("random_search", points=2,
-             title="the configs follow the documented draws (one seeded generator, trial by trial, space order)",
+             title="the configs follow the documented draws (one seeded generator, trial by trial, space order), "
+                   "numbers as Python floats",
              cases=[{"space": "mixed", "seed": 4, "n_trials": 4}, {"space": "reordered", "seed": 11, "n_trials": 3}],
              hint="g = torch.Generator().manual_seed(seed) once; then for each trial, for each name in space (in "
                   "order), draw one value from g as documented.")
 def draws(ctx, space, seed, n_trials):
     fn = ctx.make(f"{FIX}:smooth_train_fn", n_trials, seed)
-    _, _, log, _ = run_search(ctx, SPACES[space], n_trials, seed, fn)
+    _, _, log, _, train_fn = run_search(ctx, SPACES[space], n_trials, seed, fn, with_ref=True)
     expect_all_trained(ctx, log, n_trials, SPACES[space])
     try:
         ctx.expect_reference(log, "the configs train_fn received", tier="float64")
@@ -393,6 +396,11 @@ def draws(ctx, space, seed, n_trials):
     except CheckFailed as exc:
         exc.message += _blame_samplers(ctx)
         raise
+    numeric = {"log_uniform", "uniform", "momentum"}
+    for i, types in enumerate(ctx.method(train_fn, "value_types")):
+        wrong = {k: t for k, t in types.items() if SPACES[space][k][0] in numeric and t != "float"}
+        ctx.expect(not wrong, f"trial {i}'s config holds {wrong}; numeric values go into the config as Python "
+                              f"floats", hint="take .item() of the one-element tensor you drew.")
 
 
 def _blame_samplers(ctx) -> str:

@@ -1,7 +1,7 @@
 """Hidden checks of assignment 10: the visible logic on other bounds, seeds, spaces and scripts (never shipped)."""
 
 from autograder.suites.s10_hparam_search import checks as v
-from autograder.suites.s10_hparam_search import suite
+from autograder.suites.s10_hparam_search.checks import suite
 
 suite.hidden(v.values, points=1.5, cases=[{"low": 3e-6, "high": 0.02, "n": 9, "seed": 21},
                                           {"low": 1.0, "high": 10.0, "n": 1, "seed": 22}])

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from autograder.suites.s10_hparam_search import suite
+from autograder.suites.s10_hparam_search.checks import suite
 
 LU = "log_uniform"
 MOM = "sample_momentum"
