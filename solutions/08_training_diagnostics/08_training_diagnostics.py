@@ -288,8 +288,9 @@ plt.show()
 #                                 \frac1n\,\#\{H = 0\} & \text{ReLU}\end{cases}
 # $$
 #
-# with the threshold $t = 0.97$ (strictly greater: a value of exactly $t$ is not saturated), applied to the
-# layer's **output** $h = \tanh(z)$, not to its input $z$.
+# with the threshold $t = 0.97$ (strictly greater: a value of exactly $t$ is not saturated — the checks use
+# outputs that sit exactly on a threshold such as $0.9375$), applied to the layer's **output**
+# $h = \tanh(z)$, not to its input $z$.
 #
 # **Forward hooks.** `module.register_forward_hook(fn)` makes PyTorch call `fn(module, inputs, output)` right
 # after `module` runs, wherever it sits in the model (nested containers, residual branches...). It returns a

@@ -3,7 +3,7 @@
 from autograder.suites.s08_training_diagnostics import checks as v
 from autograder.suites.s08_training_diagnostics.checks import suite
 
-suite.hidden(v.ln_classes, points=0.5, cases=[{"num_classes": 27}, {"num_classes": 2}])
+suite.hidden(v.ln_classes, points=0.5, cases=[{"classes": [27, 2]}, {"classes": [1000, 5]}])
 
 suite.hidden(v.loss_value, points=0.5, cases=[{"kind": "mlp", "seed": 11, "n": 9}, {"kind": "mlp", "seed": 12, "n": 30}])
 suite.hidden(v.loss_side_effects, points=0.5, cases=[{"kind": "mlp", "seed": 13, "n": 7, "train": True},
@@ -19,7 +19,7 @@ suite.hidden(v.shrink_in_place, points=0.5, cases=[{"kind": "branchy", "seed": 2
 suite.hidden(v.layers_and_means, points=0.5, cases=[{"kind": "mlp", "seed": 31}, {"kind": "branchy", "seed": 32}])
 suite.hidden(v.stds, points=1, cases=[{"kind": "mlp", "seed": 33}, {"kind": "branchy", "seed": 34}])
 suite.hidden(v.tanh_saturation, points=1, cases=[{"seed": 35, "n": 20, "d": 6, "threshold": None},
-                                                 {"seed": 36, "n": 16, "d": 10, "threshold": 0.95}])
+                                                 {"seed": 36, "n": 16, "d": 10, "threshold": 0.875}])
 suite.hidden(v.relu_saturation, points=0.5, cases=[{"seed": 37, "n": 24, "d": 5, "threshold": 0.9},
                                                    {"seed": 38, "n": 12, "d": 12, "threshold": None}])
 suite.hidden(v.hooks_removed, points=0.5, cases=[{"kind": "mlp", "seed": 39}, {"kind": "branchy", "seed": 40}])
