@@ -21,6 +21,7 @@ import re
 import torch
 import torch.nn.functional as F
 
+from autograder import compare
 from autograder.checks import Suite
 from autograder.fixtures import showdown as fx
 
@@ -89,15 +90,16 @@ def layout_params(layout) -> int:
 
 
 NORM_TYPES = ("BatchNorm1d", "LayerNorm")
+NO_SOFTMAX = ("no softmax at the end: the model returns logits, and F.cross_entropy applies the (log-)softmax itself; "
+              "a Softmax layer would apply it twice.")
 
 
 def placement_hint(expected: list[str], got: list[str]) -> str:
     """A hint that names what is wrong with a module sequence, for the common mistakes."""
+    if got and got[-1] in ("Softmax", "LogSoftmax"):
+        return NO_SOFTMAX
     if not got or got[0] != "Flatten":
         return "start the nn.Sequential with nn.Flatten(), so (N, 1, 28, 28) images become (N, 784) rows."
-    if got and got[-1] in ("Softmax", "LogSoftmax"):
-        return ("no softmax at the end: the model returns logits, and F.cross_entropy applies the (log-)softmax "
-                "itself; a Softmax layer would apply it twice.")
     if got and got[-1] != "Linear":
         return (f"the output layer is the last module: nothing ({got[-1]}) after the final Linear; the logits must be "
                 f"free to take any value.")
@@ -222,7 +224,7 @@ def run_make_model(ctx, kind, hidden=None, p=None, in_features=None, num_classes
         for _, typ, extra in mods:
             if typ == "BatchNorm1d":
                 kv = options(extra)
-                ctx.expect(float(kv["eps"]) == 1e-5 and float(kv["momentum"]) == 0.1,
+                ctx.expect(compare.close(1e-5, float(kv["eps"]), "op") and compare.close(0.1, float(kv["momentum"]), "op"),
                            f"BatchNorm1d({extra}): use PyTorch's defaults here, eps=1e-5 and momentum=0.1")
     g = ctx.gen(seed)
     x = images(g, n, d_in)
@@ -643,7 +645,7 @@ def keras_layout(before: bool) -> list[tuple[str, dict]]:
 
 def keras_placement_hint(before: bool, expected: list[str], got: list[str]) -> str:
     if got and got[-1] in ("Softmax", "LogSoftmax"):
-        return placement_hint(expected, got)
+        return NO_SOFTMAX
     pairs = list(zip(got, got[1:]))
     if before and ("ReLU", "BatchNorm1d") in pairs:
         return ("bn_before_activation=True asks for Linear -> BatchNorm1d -> ReLU: BN before the non-linearity, "
@@ -696,14 +698,14 @@ def keras_bn_conventions(ctx, before):
     for kv in bns:
         momentum = float(kv.get("momentum", "nan")) if kv.get("momentum") not in (None, "None") else float("nan")
         eps = float(kv.get("eps", "nan"))
-        if momentum == 0.99:
+        if compare.close(0.99, momentum, "op"):
             hint = ("momentum=0.99 is Keras's number in Keras's convention (moving = 0.99 * moving + 0.01 * batch); "
                     "PyTorch's momentum weighs the new value, so the same update is momentum=0.01.")
-        elif momentum == 0.1 and eps == 1e-5:
+        elif compare.close(0.1, momentum, "op") and compare.close(1e-5, eps, "op"):
             hint = ("these are PyTorch's BN defaults; port Keras's: nn.BatchNorm1d(n, eps=1e-3, momentum=0.01).")
         else:
             hint = "nn.BatchNorm1d(n, eps=1e-3, momentum=0.01) ports Keras's BatchNormalization() defaults."
-        ctx.expect(momentum == 0.01 and eps == 1e-3,
+        ctx.expect(compare.close(0.01, momentum, "op") and compare.close(1e-3, eps, "op"),
                    f"a BatchNorm1d has eps={kv.get('eps')}, momentum={kv.get('momentum')}; expected eps=0.001, "
                    f"momentum=0.01", hint=hint)
 

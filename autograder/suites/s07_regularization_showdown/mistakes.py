@@ -196,7 +196,7 @@ def _evaluate(model, loader, *, set_eval=True, no_grad=True, batch_mean=False, c
         for x, y in loader:
             logits = model(x)
             losses.append(float(F.cross_entropy(logits, y).detach()))
-            total += float(F.cross_entropy(logits, y, reduction="sum"))
+            total += float(F.cross_entropy(logits, y, reduction="sum").detach())
             if not two_passes:
                 correct += int((logits.argmax(1) == y).sum())
             n += len(y)
