@@ -1,14 +1,14 @@
-"""How checks are written and run.
+"""The check-authoring API and the check runner.
 
-An assignment's checks live in ``autograder/suites/sNN_<name>/``:
+An assignment's checks live in ``autograder/suites/sNN_name/`` (see docs/AUTHORING.md):
 
-- ``__init__.py`` creates ``suite = Suite("NN_name")``;
-- ``checks.py`` holds the visible checks (shipped to students, run by the self-check);
-- ``hidden.py`` adds hidden cases and hidden-only checks (never shipped to students);
+- ``checks.py`` creates ``suite = Suite(__name__)`` and holds the visible checks (shipped to students,
+  run by the self-check);
+- ``hidden.py`` (optional) adds hidden cases and hidden-only checks (never shipped to students);
 - ``mistakes.py`` holds realistic wrong implementations, each with the hint that names it
   (instructor-only: used to record what each mistake returns, and by the test suite as submissions);
-- ``goldens/visible.json`` and ``goldens/hidden.json``: reference values recorded from the solution
-  notebook by ``autograder goldens`` (never typed by hand).
+- ``references/visible.json`` and ``references/hidden.json``: reference values recorded from the
+  solution notebook by ``autograder references`` (never typed by hand; :mod:`autograder.references`).
 
 A check is a function ``fn(ctx, **case)`` run once per case; each case is worth an equal share of
 the check's points. Inside, it calls the student's code through ``ctx`` and states expectations::
@@ -20,22 +20,23 @@ the check's points. Inside, it calls the student's code through ``ctx`` and stat
         ctx.expect(..., "rows of x no longer match their labels", hint="use one permutation for both")
         ctx.expect_reference(out, "the split")
 
-``expect_reference`` compares with the value the solution produced at the same point (recorded in
-the goldens) and, when it differs, with what each known mistake produced there, so the feedback can
-say which mistake the answer matches.
+``expect_reference`` compares with the value the solution produced at the same point (its reference)
+and, when it differs, with what each known mistake produced there, so the feedback can say which
+mistake the answer matches.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder import compare, wire
-from autograder.results import CaseResult, CheckResult
-from autograder.student import LocalStudent, Student, StudentCallError
+from autograder import compare, paths, wire
+from autograder.results import CaseResult, CheckResult, Status, scored, unjudged
+from autograder.student import Student, StudentCallError
 
 
 class CheckFailed(Exception):
@@ -47,8 +48,8 @@ class CheckFailed(Exception):
         self.hint = hint
 
 
-class GoldenMissing(RuntimeError):
-    """No recorded reference value for an expectation: run ``autograder goldens``."""
+class ReferenceMissing(RuntimeError):
+    """No recorded reference value for an expectation: run ``autograder references``."""
 
 
 @dataclass
@@ -108,8 +109,10 @@ class Suite:
     """All checks, hidden checks and known mistakes of one assignment."""
 
     def __init__(self, assignment: str, title: str = ""):
-        self.assignment = assignment
-        self.title = title or assignment
+        """``assignment``: the suite module's ``__name__`` (``Suite(__name__)`` in checks.py: the id comes
+        from the package ``sNN_name``), or the id ``NN_name`` itself. ``title`` defaults to the name part."""
+        self.assignment = paths.assignment_of(assignment) if "." in assignment else assignment
+        self.title = title or self.assignment[3:].replace("_", " ")
         self.checks: list[Check] = []
         self.mistakes: list[Mistake] = []
 
@@ -198,16 +201,16 @@ def describe_call(target: str, args: tuple, kwargs: dict) -> str:
 class Context:
     """What a check sees: the student proxy, seeded generators, and expectations.
 
-    Modes: grading (``goldens`` holds the reference values of this case), recording the reference
-    (``recording`` is a list that receives every expected value) or recording a mistake.
+    Modes: grading (``references`` holds the recorded expectations of this case), recording the
+    references (``recording`` is a list that receives every expected value) or recording a mistake.
     """
 
-    def __init__(self, student: Student, check: Check, goldens: list | None = None,
+    def __init__(self, student: Student, check: Check, references: list | None = None,
                  recording: list | None = None):
         self.student = student
         self.check = check
         self.hidden = check.hidden
-        self.goldens = goldens
+        self.references = references
         self.recording = recording
         self._expects = 0
         self.last_call = ""
@@ -340,14 +343,14 @@ class Context:
         if self.recording is not None:
             self.recording.append(wire.encode(actual))
             return
-        if self.goldens is None or index >= len(self.goldens):
-            raise GoldenMissing(f"no reference value for {self.check.name} expectation {index}")
-        golden = self.goldens[index]
-        expected = wire.decode(golden["ref"])
+        if self.references is None or index >= len(self.references):
+            raise ReferenceMissing(f"no reference value for {self.check.name} expectation {index}")
+        recorded = self.references[index]
+        expected = wire.decode(recorded["ref"])
         diff = compare.difference(expected, actual, tier, reveal=not self.hidden)
         if not diff:
             return
-        matched = [hint_text for hint_text, value in golden.get("mistakes", {}).values()
+        matched = [hint_text for hint_text, value in recorded.get("mistakes", {}).values()
                    if compare.difference(wire.decode(value), actual, tier) is None]
         if matched:
             hint = "this matches a known mistake: " + matched[0]
@@ -369,111 +372,74 @@ def _case_label(check: Check, case: dict, index: int) -> str:
     return ", ".join(f"{k}={v}" for k, v in case.items()) or "default case"
 
 
-def run_check(check: Check, student: Student, goldens: dict | None) -> CheckResult:
-    """Run every case of ``check`` against ``student``; never raises for student behaviour.
+class _Unjudged(Exception):
+    """A case ended the whole check without judging the code (missing, not implemented, died, setup)."""
 
-    ``goldens`` maps case keys to the recorded expectation list of this check.
+    def __init__(self, status: Status, feedback: str):
+        super().__init__(feedback)
+        self.status, self.feedback = status, feedback
+
+
+def run_case(check: Check, case: dict, index: int, student: Student, references: dict | None) -> CaseResult:
+    """Run one case of ``check``; the student's failures become a failed :class:`CaseResult`, and what
+    stops the whole check raises :class:`_Unjudged`."""
+    from autograder.sandbox.process import StudentDied
+
+    label = _case_label(check, case, index)
+    ctx = Context(student, check, references=(references or {}).get(check.case_key(case)))
+    try:
+        check.run(ctx, **case)
+        return CaseResult(label, True)
+    except CheckFailed as exc:
+        hint = exc.hint or check.hint
+        return CaseResult(label, False, exc.message + (f"\n    Hint: {hint}" if hint else ""))
+    except StudentCallError as exc:
+        if exc.kind == "missing":
+            raise _Unjudged(Status.MISSING, f"`{exc.target}` is not defined: run the cell that defines it, and "
+                                            f"keep its name and signature as given.") from None
+        if exc.kind == "not_implemented":
+            raise _Unjudged(Status.NOT_IMPLEMENTED,
+                            f"`{exc.target}` is not implemented yet (it raises NotImplementedError).") from None
+        if check.hidden:  # its message may quote the hidden inputs' shapes or values
+            msg = (f"`{exc.target}` raised {exc.type} on a hidden case (the visible checks show the "
+                   f"traceback when they fail the same way)")
+        else:
+            msg = f"`{exc.target}` raised {exc.type} when called as {ctx.last_call}: {exc.message}"
+            if exc.traceback:
+                msg += "\n" + _indent(exc.traceback.rstrip())
+        return CaseResult(label, False, msg)
+    except StudentDied as exc:
+        raise _Unjudged(Status.DIED, f"the student process {exc}; this check could not run.") from None
+    except ReferenceMissing as exc:
+        raise _Unjudged(Status.ERROR, f"grader setup error: {exc} (run `autograder references`).") from None
+    except Exception as exc:  # noqa: BLE001 - the student's result had an unexpected form
+        detail = type(exc).__name__ if check.hidden else f"{type(exc).__name__}: {exc}"
+        return CaseResult(label, False, f"the result does not have the expected form ({detail}){ctx._called()}")
+
+
+def run_check(check: Check, student: Student, references: dict | None) -> CheckResult:
+    """Run every case of ``check`` against ``student`` and score it; never raises for student behaviour.
+
+    ``references`` maps case keys to the recorded expectation list of this check.
     """
     from autograder.sandbox.process import StudentDied
 
+    started = time.monotonic()
     cases: list[CaseResult] = []
-    status = None
-    feedback_lines: list[str] = []
-    for i, case in enumerate(check.cases):
-        label = _case_label(check, case, i)
-        ctx = Context(student, check, goldens=(goldens or {}).get(check.case_key(case)))
-        try:
-            check.run(ctx, **case)
-            cases.append(CaseResult(label, True))
-        except CheckFailed as exc:
-            msg = exc.message + (f"\n    Hint: {exc.hint or check.hint}" if (exc.hint or check.hint) else "")
-            cases.append(CaseResult(label, False, msg))
-        except StudentCallError as exc:
-            if exc.kind == "missing":
-                status = "missing"
-                feedback_lines = [f"`{exc.target}` is not defined: run the cell that defines it, and keep "
-                                  f"its name and signature as given."]
-                break
-            if exc.kind == "not_implemented":
-                status = "not_implemented"
-                feedback_lines = [f"`{exc.target}` is not implemented yet (it raises NotImplementedError)."]
-                break
-            if check.hidden:  # its message may quote the hidden inputs' shapes or values
-                msg = (f"`{exc.target}` raised {exc.type} on a hidden case (the visible checks show the "
-                       f"traceback when they fail the same way)")
-            else:
-                msg = f"`{exc.target}` raised {exc.type} when called as {ctx.last_call}: {exc.message}"
-                if exc.traceback:
-                    msg += "\n" + _indent(exc.traceback.rstrip())
-            cases.append(CaseResult(label, False, msg))
-        except StudentDied as exc:
-            status = "died"
-            feedback_lines = [f"the student process {exc}; this check could not run."]
-            break
-        except GoldenMissing as exc:
-            status = "error"
-            feedback_lines = [f"grader setup error: {exc} (run `autograder goldens`)."]
-            break
-        except Exception as exc:  # noqa: BLE001 - the student's result had an unexpected form
-            detail = type(exc).__name__ if check.hidden else f"{type(exc).__name__}: {exc}"
-            cases.append(CaseResult(label, False, f"the result does not have the expected form "
-                                                  f"({detail}){ctx._called()}"))
-    if status != "died":
+    try:
+        for i, case in enumerate(check.cases):
+            cases.append(run_case(check, case, i, student, references))
+        result = scored(check, cases)
+    except _Unjudged as stop:
+        result = unjudged(check, stop.status, stop.feedback, cases)
+    if result.status != Status.DIED:
         try:
             student.forget()  # objects of this check's cases are not needed by the next check
         except (StudentCallError, StudentDied):
             pass
-    if status is None:
-        passed = sum(c.passed for c in cases)
-        score = round(check.points * passed / len(check.cases), 4)
-        status = "passed" if passed == len(check.cases) else ("partial" if passed else "failed")
-        seen: set[str] = set()
-        for c in cases:
-            if not c.passed and c.message not in seen:
-                seen.add(c.message)
-                feedback_lines.append(f"[{c.label}] {c.message}")
-    else:
-        score = 0.0
-    return CheckResult(check.name, check.group, check.title, check.points, score, status, check.hidden,
-                       "\n".join(feedback_lines), cases)
+    result.duration_s = round(time.monotonic() - started, 4)
+    return result
 
 
 def _indent(text: str, prefix: str = "    | ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
-
-
-def mistake_namespace(mistake: Mistake, base: Callable[[], dict] | None = None) -> dict:
-    """The namespace a mistake runs in: a fresh copy of the solution notebook's names (from ``base``)
-    with the mistake swapped in, so notebook helpers that call the stub by name use the mistake."""
-    ns = base() if base is not None else {}
-    ns[mistake.function] = mistake.impl
-    ns.update(mistake.namespace)
-    return ns
-
-
-def record_check(check: Check, student: Student, mistakes: list[Mistake],
-                 base_namespace: Callable[[], dict] | None = None) -> dict:
-    """Record the reference values (and each mistake's values) of every case of ``check``.
-
-    ``base_namespace`` builds a fresh namespace of the solution notebook (for mistakes whose check
-    also calls other notebook functions). Returns
-    ``{case_key: [{"ref": value, "mistakes": {name: [hint, value]}}, ...]}``.
-    """
-    out: dict = {}
-    for case in check.cases:
-        ref_values: list = []
-        ctx = Context(student, check, recording=ref_values)
-        check.run(ctx, **case)  # the solution must pass its own checks; errors propagate
-        entries = [{"ref": v, "mistakes": {}} for v in ref_values]
-        for m in mistakes:
-            values: list = []
-            mctx = Context(LocalStudent(mistake_namespace(m, base_namespace)), check, recording=values)
-            try:
-                check.run(mctx, **case)
-            except Exception:  # noqa: BLE001 - a mistake may break later steps; keep what it reached
-                pass
-            for i, v in enumerate(values[: len(entries)]):
-                if v != entries[i]["ref"]:
-                    entries[i]["mistakes"][m.name] = [m.hint, v]
-        out[check.case_key(case)] = entries
-    return out

@@ -17,12 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch is imported lazily: the source-data helper must stay cheap
     import torch
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def source_data_dir() -> str:
-    """``$REGNORM_SOURCE_DATA`` if set, else ``<repo>/source_data``."""
-    return os.environ.get("REGNORM_SOURCE_DATA") or os.path.join(REPO_ROOT, "source_data")
+from autograder.paths import REPO_ROOT, source_data_dir
 
 
 def load_source_data(name: str) -> dict:

@@ -18,18 +18,12 @@ import subprocess
 import sys
 import tempfile
 
+from autograder.paths import REPO_ROOT, solution_source
 from autograder.suites import ASSIGNMENTS
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class OutOfDate(RuntimeError):
     """A committed generated file differs from what its source generates."""
-
-
-def solution_source(assignment: str, root: str = REPO_ROOT) -> str:
-    """The hand-edited solution script ``solutions/NN_name/NN_name.py``."""
-    return os.path.join(root, "solutions", assignment, f"{assignment}.py")
 
 
 def solution_notebook_text(source_path: str) -> str:

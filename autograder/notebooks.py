@@ -23,6 +23,21 @@ class CodeCell:
     source: str
 
 
+def find_notebooks(paths: list[str]) -> list[str]:
+    """Expand folders to the notebooks inside them (sorted, hidden folders and checkpoints skipped)."""
+    import os
+
+    found: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found += [os.path.join(root, f) for f in sorted(files) if f.endswith(".ipynb")]
+        else:
+            found.append(p)
+    return found
+
+
 def read_notebook(path: str) -> dict:
     """Parse ``path`` (nbformat 4 JSON) without modifying it.
 

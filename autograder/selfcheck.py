@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 import sys
 
+from autograder import references
 from autograder.checks import run_check
+from autograder.results import mark
 from autograder.student import LocalStudent
-from autograder.suites import ASSIGNMENTS, load_goldens, load_suite
+from autograder.suites import ASSIGNMENTS, load_suite
 
 
 class Score(float):
@@ -48,12 +50,12 @@ def check(group: str, hidden: bool = False, *, namespace: dict | None = None, qu
     assignment, suite = _find_assignment(group, ns)
     if hidden:
         suite = load_suite(assignment, hidden=True)
-    goldens = load_goldens(assignment, hidden=hidden)
+    refs = references.load(assignment, hidden=hidden)
     student = LocalStudent(ns)
-    results = [run_check(c, student, goldens.get(c.name)) for c in suite.select(group, hidden=hidden)]
+    results = [run_check(c, student, refs.of(c.name)) for c in suite.select(group, hidden=hidden)]
     earned = round(sum(r.score for r in results), 4)
     if not quiet:
-        print(render(group, results, hidden, load_goldens(assignment, False, "hidden_points").get(group, 0.0)))
+        print(render(group, results, hidden, refs.hidden_points.get(group, 0.0)))
     return Score(earned)
 
 
@@ -63,8 +65,7 @@ def render(group: str, results, hidden: bool, hidden_points: float) -> str:
     total = sum(r.points for r in results)
     lines = [f"{group}: {kind} checks {earned:g}/{total:g} points"]
     for r in results:
-        mark = {"passed": "PASS", "partial": "PART"}.get(r.status, "FAIL")
-        lines.append(f"  [{mark}] {r.title} ({r.score:g}/{r.points:g})")
+        lines.append(f"  [{mark(r.status)}] {r.title} ({r.score:g}/{r.points:g})")
         if r.feedback:
             lines.extend("      " + line for line in r.feedback.splitlines())
     if not hidden:

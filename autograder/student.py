@@ -17,6 +17,7 @@ import threading
 from typing import Any
 
 from autograder import wire
+from autograder.sandbox.limits import Limits
 from autograder.sandbox.worker import Worker
 
 
@@ -39,7 +40,7 @@ class StudentCallError(Exception):
 class Student:
     """Reach a submission's functions and objects. Subclasses implement :meth:`_request`."""
 
-    call_timeout: float = 30.0
+    call_timeout: float = Limits.call_timeout
 
     def _request(self, msg: dict, timeout: float) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -83,10 +84,6 @@ class Student:
         """Let the student's process drop the objects it kept for earlier calls (between checks)."""
         self._answer(self._request({"op": "forget"}, self.call_timeout), "forget")
 
-    def has(self, name: str) -> bool:
-        """Whether the notebook defines a callable ``name``."""
-        return bool(self._answer(self._request({"op": "has", "name": name}, self.call_timeout), name))
-
 
 class CallTimeout(Exception):
     """Raised inside the student's code when an in-process call runs past its time limit."""
@@ -99,7 +96,7 @@ class LocalStudent(Student):
     (via ``SIGALRM``, in the main thread only), so a self-check never hangs the notebook.
     """
 
-    def __init__(self, namespace: dict, call_timeout: float = 30.0):
+    def __init__(self, namespace: dict, call_timeout: float = Limits.call_timeout):
         self.worker = Worker(-1, -1)
         self.worker.ns = namespace
         self.call_timeout = call_timeout
@@ -116,7 +113,7 @@ class LocalStudent(Student):
 class RemoteStudent(Student):
     """The student's code runs in a :class:`~autograder.sandbox.process.StudentProcess`."""
 
-    def __init__(self, process, call_timeout: float = 30.0):
+    def __init__(self, process, call_timeout: float = Limits.call_timeout):
         self.process = process
         self.call_timeout = call_timeout
 

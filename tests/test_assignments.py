@@ -1,5 +1,5 @@
 """Every assignment, generically: full marks for the solution, zero for the untouched student copy,
-each known mistake loses points on the checks it targets with its hint shown, goldens and student
+each known mistake loses points on the checks it targets with its hint shown, references and student
 notebooks in sync with the solutions, and the in-notebook self-check agreeing with the grader."""
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from contextlib import redirect_stdout
 import pytest
 from conftest import assert_full_marks, mistake_submission, solution_path, student_path
 
-from autograder import compare, wire
-from autograder.engine import record_goldens
+from autograder import compare, references, wire
 from autograder.notebooks import notebook_namespace, read_notebook
-from autograder.suites import ASSIGNMENTS, golden_path, load_suite
+from autograder.suites import ASSIGNMENTS, load_suite
 
 ALL_MISTAKES = [(a, m) for a in ASSIGNMENTS for m in load_suite(a, hidden=True, mistakes=True).mistakes]
 
@@ -47,24 +46,24 @@ def test_known_mistake_loses_points_with_hint(assignment, mistake, grade, tmp_pa
         assert check.feedback, target
     # The hint that names this mistake (or the check's own hint for it) reaches the student.
     feedback = "\n".join(by_name[t].feedback for t in mistake.targets)
-    expected = mistake.extra.get("feedback", mistake.hint)
+    expected = mistake.expected_feedback
     assert expected in feedback, f"hint not shown for {mistake.name}:\n{feedback}"
     # Checks of other functions are unaffected.
     others = [c for c in result.checks if c.group != mistake.function and not c.passed
-              and c.group not in mistake.extra.get("affects", ())]
+              and c.group not in mistake.affects]
     assert not others, [(c.name, c.feedback) for c in others]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_goldens_match_a_fresh_recording(assignment):
-    fresh = record_goldens(assignment, solution_path(assignment))
+def test_references_match_a_fresh_recording(assignment):
+    fresh = references.record(assignment, solution_path(assignment))
     for hidden in (False, True):
-        with open(golden_path(assignment, hidden), encoding="utf-8") as fh:
+        with open(references.path(assignment, hidden), encoding="utf-8") as fh:
             stored = json.load(fh)
-        assert stored["checks"].keys() == fresh[hidden]["checks"].keys(), "run `autograder goldens`"
+        assert stored["checks"].keys() == fresh[hidden]["checks"].keys(), "run `autograder references`"
         drift = _recording_drift(stored["checks"], fresh[hidden]["checks"])
-        assert not drift, (f"goldens of {assignment} are out of date with the solution ({drift}): "
-                           f"run `autograder goldens {assignment}`")
+        assert not drift, (f"references of {assignment} are out of date with the solution ({drift}): "
+                           f"run `autograder references {assignment}`")
         if not hidden:
             assert stored["hidden_points"] == fresh[hidden]["hidden_points"]
 

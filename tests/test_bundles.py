@@ -45,7 +45,7 @@ def student_bundle(tmp_path_factory):
 def test_student_bundle_has_what_students_need(student_bundle):
     for rel in ("pyproject.toml", "requirements.txt", "README.md", f"assignments/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
                 "autograder/__init__.py", "autograder/selfcheck.py", "autograder/sandbox/worker.py",
-                f"autograder/suites/s{ASSIGNMENT}/checks.py", f"autograder/suites/s{ASSIGNMENT}/goldens/visible.json"):
+                f"autograder/suites/s{ASSIGNMENT}/checks.py", f"autograder/suites/s{ASSIGNMENT}/references/visible.json"):
         assert (student_bundle / rel).is_file(), rel
     assert os.path.isdir(student_bundle / "source_data")
     assert not (student_bundle / "solutions").exists()
@@ -162,7 +162,7 @@ def validate_results(data: dict) -> None:
 def test_gradescope_bundle_layout(gs_zip):
     _, names = gs_zip
     assert "setup.sh" in names and "run_autograder" in names
-    assert f"grader/autograder/suites/s{ASSIGNMENT}/goldens/hidden.json" in names
+    assert f"grader/autograder/suites/s{ASSIGNMENT}/references/hidden.json" in names
     assert f"grader/autograder/suites/s{ASSIGNMENT}/hidden.py" in names
     assert "grader/pyproject.toml" in names
     assert not [n for n in names if n.startswith(("grader/solutions", "grader/examples")) or "__pycache__" in n]
@@ -271,7 +271,7 @@ def test_gradescope_student_process_cannot_read_secrets(gs_zip, tmp_path):
         probe_file = os.path.join(out_dir, "probe.json")
         grader = os.path.join(root, "gs", "source", "grader", "autograder")
         secrets = [os.path.join(grader, "suites", f"s{ASSIGNMENT}", rel)
-                   for rel in ("hidden.py", "mistakes.py", os.path.join("goldens", "hidden.json"))]
+                   for rel in ("hidden.py", "mistakes.py", os.path.join("references", "hidden.json"))]
         nb = load_nb(solution_path(ASSIGNMENT))
         nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "probe", "metadata": {},
                             "outputs": [], "source": PROBE % (secrets, probe_file)})
@@ -308,13 +308,13 @@ def test_student_bundle_is_pip_installable(student_bundle, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (wheel,) = glob.glob(str(tmp_path / "wheels" / "*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert f"autograder/suites/s{ASSIGNMENT}/goldens/visible.json" in names
+    assert f"autograder/suites/s{ASSIGNMENT}/references/visible.json" in names
     assert "autograder/selfcheck.py" in names
     assert not [n for n in names if os.path.basename(n) in SECRET_NAMES]
 
 
 def test_gradescope_picks_one_notebook_per_assignment(tmp_path):
-    from autograder.bundles import _pick_notebooks
+    from autograder.bundles.gradescope import _pick_notebooks
 
     sub = tmp_path / "submission"
     (sub / "__MACOSX").mkdir(parents=True)

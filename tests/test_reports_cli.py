@@ -112,16 +112,18 @@ def test_example_submission_is_up_to_date_with_the_student_notebook():
     assert proc.returncode == 0, proc.stderr
 
 
-def test_a_torch_version_other_than_the_goldens_is_reported(monkeypatch):
-    import autograder.engine as engine
+def test_a_torch_version_other_than_the_references_is_reported(monkeypatch):
+    from autograder import references
 
-    real = engine.load_goldens
+    real = references.load
 
-    def fake(assignment, hidden, key="checks"):
-        return "0.0.0-recorded" if key == "torch" else real(assignment, hidden, key)
+    def fake(assignment, hidden=True):
+        refs = real(assignment, hidden)
+        refs.torch = "0.0.0-recorded"
+        return refs
 
-    monkeypatch.setattr(engine, "load_goldens", fake)
+    monkeypatch.setattr(references, "load", fake)
     result = grade_notebook(EXAMPLE)
     assert any("recorded with torch 0.0.0-recorded" in n for n in result.notes), result.notes
-    monkeypatch.setattr(engine, "load_goldens", real)
+    monkeypatch.setattr(references, "load", real)
     assert not any("recorded with torch" in n for n in grade_notebook(EXAMPLE).notes)

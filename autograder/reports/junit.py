@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from autograder.results import GradingRun
+from autograder.results import NOT_JUDGED, GradingRun
 
 
 def render_junit(run: GradingRun) -> str:
     root = ET.Element("testsuites", name="regnorm-lab", tests=str(sum(len(n.checks) for n in run.notebooks)))
     for nb in run.notebooks:
-        failures = sum(1 for c in nb.checks if c.status in ("failed", "partial", "not_implemented", "missing"))
-        errors = sum(1 for c in nb.checks if c.status in ("error", "died")) + (1 if nb.error else 0)
+        failures = sum(1 for c in nb.checks if not c.passed and c.status not in NOT_JUDGED)
+        errors = sum(1 for c in nb.checks if c.status in NOT_JUDGED) + (1 if nb.error else 0)
         suite = ET.SubElement(root, "testsuite", name=f"{nb.assignment or 'unknown'}:{nb.path}",
                               tests=str(len(nb.checks) + (1 if nb.error else 0)), failures=str(failures),
                               errors=str(errors), skipped="0", time=f"{nb.duration_s:.3f}")
@@ -24,7 +24,7 @@ def render_junit(run: GradingRun) -> str:
                 ET.Element("property", name="score", value=f"{c.score:g}"),
                 ET.Element("property", name="max_score", value=f"{c.points:g}"),
             ])
-            if c.status in ("error", "died"):
+            if c.status in NOT_JUDGED:
                 ET.SubElement(case, "error", message=f"{c.status}: {c.title}").text = c.feedback
             elif not c.passed:
                 ET.SubElement(case, "failure", message=f"{c.score:g}/{c.points:g}: {c.title}").text = c.feedback

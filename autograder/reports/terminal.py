@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from autograder.results import GradingRun
-
-MARKS = {"passed": "ok", "partial": "part", "failed": "FAIL", "not_implemented": "todo",
-         "missing": "missing", "error": "ERROR", "died": "died"}
+from autograder.results import GradingRun, mark
 
 
 def render_terminal(run: GradingRun, feedback: bool = True) -> str:
@@ -21,7 +18,7 @@ def render_terminal(run: GradingRun, feedback: bool = True) -> str:
         groups = list(dict.fromkeys(c.group for c in nb.checks))
         for c in sorted(nb.checks, key=lambda c: (groups.index(c.group), c.hidden)):  # stable: visible, then hidden
             vis = " (hidden)" if c.hidden else ""
-            lines.append(f"   {c.name.ljust(width)}  {c.score:>5g} / {c.points:<3g}  {MARKS[c.status]:<8} {c.title}{vis}")
+            lines.append(f"   {c.name.ljust(width)}  {c.score:>5g} / {c.points:<3g}  {mark(c.status):<8} {c.title}{vis}")
         lines.append(f"   {'TOTAL'.ljust(width)}  {nb.score:>5g} / {nb.max_score:<3g}")
         for e in nb.cell_errors:
             lines.append(f"   note: cell #{e.index} raised {e.error_type}: {e.message.splitlines()[0] if e.message else ''}")

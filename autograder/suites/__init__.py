@@ -1,47 +1,35 @@
-"""The assignments the grader knows, and loading their checks and reference values.
+"""The assignments the grader knows, and loading their checks.
 
-Assignment ``NN_name`` lives in the package ``autograder.suites.sNN_name`` (see
-:mod:`autograder.checks` for its layout).
+Assignment ``NN_name`` lives in the package ``autograder.suites.sNN_name`` (found by its folder; see
+docs/AUTHORING.md): ``checks.py`` creates ``suite = Suite(__name__)`` and holds the visible checks,
+``hidden.py`` (optional) the hidden ones, ``mistakes.py`` the known mistakes, ``references/`` the
+recorded reference values.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import re
 
+from autograder import paths
 from autograder.checks import Suite
+from autograder.references import HiddenChecksUnavailable
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-#: Assignment ids, in course order: one per suite package ``sNN_name`` in this folder.
-ASSIGNMENTS = tuple(sorted(
-    entry[1:] for entry in os.listdir(HERE)
-    if re.fullmatch(r"s\d\d_[a-z0-9_]+", entry) and os.path.isfile(os.path.join(HERE, entry, "checks.py"))
-))
-
-
-class HiddenChecksUnavailable(ImportError):
-    """This installation is a student bundle: hidden checks and goldens are not included."""
-
-
-def module_name(assignment: str) -> str:
-    return f"autograder.suites.s{assignment}"
-
-
-def golden_path(assignment: str, hidden: bool) -> str:
-    return os.path.join(HERE, f"s{assignment}", "goldens", "hidden.json" if hidden else "visible.json")
+#: Assignment ids, in course order: one per suite folder ``sNN_name`` (with a checks.py) in this package.
+ASSIGNMENTS = tuple(sorted(entry[1:] for entry in os.listdir(paths.SUITES_DIR) if paths.is_suite_folder(entry)))
 
 
 def load_suite(assignment: str, hidden: bool = True, mistakes: bool = False) -> Suite:
     """Import an assignment's checks (and, on request, hidden checks and known mistakes)."""
     if assignment not in ASSIGNMENTS:
         raise KeyError(f"unknown assignment {assignment!r}; known: {', '.join(ASSIGNMENTS)}")
-    base = module_name(assignment)
-    suite: Suite = importlib.import_module(base).suite
-    importlib.import_module(base + ".checks")
-    if hidden:
+    base = paths.suite_package(assignment)
+    suite: Suite = importlib.import_module(base + ".checks").suite
+    if hidden and os.path.exists(os.path.join(paths.suite_dir(assignment), "mistakes.py")):
+        # An instructor installation: hidden.py is optional (an assignment may have no hidden-only logic).
+        _import_optional(base + ".hidden")
+    elif hidden:
         try:
             importlib.import_module(base + ".hidden")
         except ModuleNotFoundError as exc:
@@ -54,20 +42,12 @@ def load_suite(assignment: str, hidden: bool = True, mistakes: bool = False) -> 
     return suite
 
 
-def load_goldens(assignment: str, hidden: bool, key: str = "checks") -> dict:
-    """Recorded reference values: ``{check_name: {case_key: [expectation, ...]}}``.
-
-    ``key="hidden_points"`` (visible file) gives the points of hidden checks per group, which a
-    student bundle can report without holding the hidden checks.
-    """
-    path = golden_path(assignment, hidden)
+def _import_optional(module: str) -> None:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)[key]
-    except FileNotFoundError:
-        if hidden:
-            raise HiddenChecksUnavailable(f"hidden reference values of {assignment} are not installed") from None
-        raise
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
 
 
 def assignment_from_filename(filename: str) -> str | None:
@@ -77,3 +57,20 @@ def assignment_from_filename(filename: str) -> str | None:
         if stem.startswith(a) or re.search(rf"(^|[^a-z]){re.escape(a[3:])}([^a-z]|$)", stem):
             return a
     return None
+
+
+# -- compatibility with the names used before the references rename (remove once nothing uses them) --
+def module_name(assignment: str) -> str:
+    return paths.suite_package(assignment)
+
+
+def golden_path(assignment: str, hidden: bool) -> str:
+    from autograder import references
+
+    return references.path(assignment, hidden)
+
+
+def load_goldens(assignment: str, hidden: bool, key: str = "checks") -> dict:
+    from autograder import references
+
+    return references._read(assignment, hidden)[key]

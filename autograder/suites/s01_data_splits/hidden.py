@@ -1,7 +1,7 @@
 """Hidden checks of assignment 01: the visible logic on other sizes and seeds (never shipped)."""
 
 from autograder.suites.s01_data_splits import checks as v
-from autograder.suites.s01_data_splits import suite
+from autograder.suites.s01_data_splits.checks import suite
 
 SPLIT_CASES = [{"n": 19, "seed": 11}, {"n": 103, "seed": 5}]
 STD_CASES = [{"n_train": 17, "n_other": [6], "d": 3, "seed": 21}, {"n_train": 64, "n_other": [9, 9, 4], "d": 6, "seed": 4}]

@@ -8,7 +8,7 @@ with recorded values) is what catches the mistake; the tests assert it.
 
 import torch
 
-from autograder.suites.s01_data_splits import suite
+from autograder.suites.s01_data_splits.checks import suite
 
 
 def _sizes(n, ratios):

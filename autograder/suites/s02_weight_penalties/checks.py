@@ -11,10 +11,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from autograder.checks import Suite
 from autograder.fixtures import penalties as P
 from autograder.student import StudentCallError
-from autograder.suites.s02_weight_penalties import suite
 
+suite = Suite(__name__)
 FIX = "autograder.fixtures.penalties"
 
 PENALTY_HINT = ("sum over the weights of Linear and Conv layers only (not biases, not BatchNorm/LayerNorm/GroupNorm "

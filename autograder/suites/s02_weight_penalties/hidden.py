@@ -1,7 +1,7 @@
 """Hidden checks of assignment 02: the visible logic on other models, shapes and seeds (never shipped)."""
 
 from autograder.suites.s02_weight_penalties import checks as v
-from autograder.suites.s02_weight_penalties import suite
+from autograder.suites.s02_weight_penalties.checks import suite
 
 PENALTY_CASES = [{"kind": "convnet", "seed": 3, "lam": 0.02}, {"kind": "mlp", "seed": 7, "lam": 0.5}]
 TRAIN_CASES = [{"kind": "convnet", "seed": 4, "lam": 0.1}, {"kind": "mlp", "seed": 9, "lam": 0.2}]

@@ -7,7 +7,7 @@ comparison with recorded values) is what catches the mistake; the tests assert i
 import torch
 import torch.nn as nn
 
-from autograder.suites.s02_weight_penalties import suite
+from autograder.suites.s02_weight_penalties.checks import suite
 
 CHECK_HINT_GRAD = "p.grad of parameters"
 _LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)

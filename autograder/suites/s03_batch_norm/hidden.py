@@ -1,7 +1,7 @@
 """Hidden checks of assignment 03: the visible logic on other shapes, seeds and data (never shipped)."""
 
 from autograder.suites.s03_batch_norm import checks as v
-from autograder.suites.s03_batch_norm import suite
+from autograder.suites.s03_batch_norm.checks import suite
 
 BY_HAND_CASES = [{"round_stats": False, "seed": 11}, {"round_stats": True, "seed": 12}]
 for _step, _fn in v.by_hand.items():

@@ -8,7 +8,7 @@ known mistake: ...") and, in the test suite, as submissions that must lose point
 import torch
 from torch import nn
 
-from autograder.suites.s03_batch_norm import suite
+from autograder.suites.s03_batch_norm.checks import suite
 
 FORWARD = "batchnorm_forward"
 

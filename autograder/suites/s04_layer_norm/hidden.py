@@ -1,7 +1,7 @@
 """Hidden checks of assignment 04: the visible logic on other shapes and seeds (never shipped)."""
 
 from autograder.suites.s04_layer_norm import checks as v
-from autograder.suites.s04_layer_norm import suite
+from autograder.suites.s04_layer_norm.checks import suite
 
 suite.hidden(v.row_stats, points=1, cases=[{"shape": [3, 8], "seed": 50}, {"shape": [2, 4, 6], "seed": 51}])
 suite.hidden(v.matches_torch, points=1, cases=[{"shape": [7, 3], "seed": 52}, {"shape": [6, 6], "seed": 53},

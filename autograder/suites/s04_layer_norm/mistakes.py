@@ -10,8 +10,7 @@ the comparison), hence ``affects``. Backward mistakes bring a correct forward al
 import torch
 import torch.nn as nn
 
-from autograder.suites.s04_layer_norm import suite
-from autograder.suites.s04_layer_norm.checks import BATCH_AXIS_HINT
+from autograder.suites.s04_layer_norm.checks import BATCH_AXIS_HINT, suite
 
 DOWNSTREAM = ("layernorm_backward", "LayerNorm", "bn_ln_consistency")
 

@@ -1,7 +1,7 @@
 """Hidden checks of assignment 06: the visible logic on other sequences, settings, models and seeds."""
 
 from autograder.suites.s06_early_stopping import checks as v
-from autograder.suites.s06_early_stopping import suite
+from autograder.suites.s06_early_stopping.checks import suite
 
 suite.hidden(v.plateau, points=1, cases=[
     {"values": [3.0, 2.0, 2.5, 2.0, 2.2, 1.9, 1.9, 1.95, 2.1, 2.0], "patience": 4},

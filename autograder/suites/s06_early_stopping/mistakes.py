@@ -10,7 +10,7 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from autograder.suites.s06_early_stopping import suite
+from autograder.suites.s06_early_stopping.checks import suite
 
 
 # -- EarlyStopping ----------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autograder.sandbox.limits import Limits
+
 
 def add_grading_args(parser) -> None:
     """Options of every command that grades many notebooks: hidden checks, fork server, limits."""
@@ -12,15 +14,14 @@ def add_grading_args(parser) -> None:
 
 
 def add_limit_args(parser) -> None:
-    """The student process's limits, shared by every grading command."""
-    parser.add_argument("--cell-timeout", type=float, default=60.0, metavar="S")
-    parser.add_argument("--notebook-timeout", type=float, default=300.0, metavar="S")
-    parser.add_argument("--call-timeout", type=float, default=30.0, metavar="S")
-    parser.add_argument("--memory-mb", type=int, default=3072, metavar="MB", help="RLIMIT_DATA of the student process")
+    """The student process's limits, shared by every grading command (defaults: :class:`Limits`)."""
+    parser.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, metavar="S")
+    parser.add_argument("--notebook-timeout", type=float, default=Limits.notebook_timeout, metavar="S")
+    parser.add_argument("--call-timeout", type=float, default=Limits.call_timeout, metavar="S")
+    parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb, metavar="MB",
+                        help="RLIMIT_DATA of the student process")
 
 
-def limits_from_args(args):
-    from autograder.sandbox.limits import Limits
-
+def limits_from_args(args) -> Limits:
     return Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                   call_timeout=args.call_timeout, memory_mb=args.memory_mb)

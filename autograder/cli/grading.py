@@ -1,16 +1,52 @@
-"""Instructor commands (batch grading, Gradescope bundle, student bundle), registered on the main CLI.
-
-See docs/INSTRUCTORS.md for the workflow.
-"""
+"""Commands that grade: ``grade``, ``grade-batch``, ``merge-scores``, ``check-report``."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-from autograder.cli_args import add_grading_args, add_limit_args, limits_from_args
+from autograder.cli import Exit
+from autograder.cli.options import add_grading_args, limits_from_args
+from autograder.results import Status, mark
 
-EXIT_OK, EXIT_LEAK, EXIT_USAGE, EXIT_NOT_GRADED = 0, 1, 2, 3
+
+def cmd_grade(args) -> int:
+    from autograder.engine import grade_notebook
+    from autograder.notebooks import find_notebooks
+    from autograder.reports import RENDERERS, write_atomic
+    from autograder.results import GradingRun
+
+    notebooks = find_notebooks(args.paths)
+    if not notebooks:
+        print("autograder: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
+        return Exit.NOT_GRADED
+    run = GradingRun()
+    limits = limits_from_args(args)
+    zygote = None
+    if len(notebooks) > 1 and not args.no_fork_server:
+        from autograder.sandbox.zygote import shared_zygote
+
+        zygote = shared_zygote()  # import torch once, fork one student process per notebook
+    for path in notebooks:
+        if not os.path.exists(path):
+            from autograder.results import NotebookResult
+
+            run.notebooks.append(NotebookResult(path, args.assignment, error="no such file"))
+            continue
+        run.notebooks.append(grade_notebook(path, limits, hidden=not args.no_hidden, assignment=args.assignment,
+                                            zygote=zygote))
+    text = RENDERERS[args.format](run)
+    if args.output:
+        write_atomic(args.output, text)
+        if args.format != "table":
+            sys.stdout.write(RENDERERS["table"](run))
+    else:
+        sys.stdout.write(text)
+    if run.failed_to_grade:
+        return Exit.NOT_GRADED
+    if args.fail_under is not None and run.score < args.fail_under:
+        return Exit.NOT_PASSED
+    return Exit.OK
 
 
 def cmd_grade_batch(args) -> int:
@@ -18,7 +54,7 @@ def cmd_grade_batch(args) -> int:
 
     if not os.path.isdir(args.directory):
         print(f"autograder: {args.directory} is not a folder", file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     layout, jobs = batch.discover(args.directory)
     if args.assignment:
         jobs = [batch.Job(j.student, args.assignment, j.notebook) for j in jobs]
@@ -26,10 +62,10 @@ def cmd_grade_batch(args) -> int:
         jobs = batch.shard(jobs, args.shard)
     except ValueError as exc:
         print(f"autograder: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     if not jobs:
         print(f"autograder: no notebooks found in {args.directory}", file=sys.stderr)
-        return EXIT_NOT_GRADED
+        return Exit.NOT_GRADED
     print(f"grading {len(jobs)} notebook(s) ({layout} layout) with {args.jobs} worker(s)", file=sys.stderr)
     rows = batch.grade_batch(jobs, args.jobs, limits_from_args(args), hidden=not args.no_hidden,
                              fork_server=not args.no_fork_server)
@@ -37,7 +73,7 @@ def cmd_grade_batch(args) -> int:
         batch.write_rows(rows, args.output)
         print(f"wrote {args.output}", file=sys.stderr)
     sys.stdout.write(batch.summary(rows))
-    return EXIT_NOT_GRADED if any(r.error for r in rows) else EXIT_OK
+    return Exit.NOT_GRADED if any(r.error for r in rows) else Exit.OK
 
 
 def cmd_merge_scores(args) -> int:
@@ -45,7 +81,7 @@ def cmd_merge_scores(args) -> int:
 
     n = batch.merge(args.files, args.output)
     print(f"wrote {args.output} ({n} rows)")
-    return EXIT_OK
+    return Exit.OK
 
 
 def cmd_check_report(args) -> int:
@@ -58,7 +94,7 @@ def cmd_check_report(args) -> int:
         notebooks = report["notebooks"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"no grading report ({exc}); see the grading step's log")
-        return 1
+        return Exit.NOT_PASSED
     checks = []
     for nb in notebooks:
         if nb.get("error"):
@@ -68,57 +104,29 @@ def cmd_check_report(args) -> int:
         checks += [c for c in nb.get("checks", []) if c.get("group") == args.group]
     if not checks:
         print(f"no checks of {args.group!r} in {args.report}")
-        return 1
+        return Exit.NOT_PASSED
     score, points = sum(c["score"] for c in checks), sum(c["points"] for c in checks)
     print(f"{args.group}: {score:g}/{points:g} points")
     for c in checks:
-        mark = {"passed": "PASS", "partial": "PART"}.get(c["status"], "FAIL")
-        print(f"  [{mark}] {c['title']} ({c['score']:g}/{c['points']:g})" + (" [hidden]" if c.get("hidden") else ""))
+        print(f"  [{mark(c['status'])}] {c['title']} ({c['score']:g}/{c['points']:g})" + (" [hidden]" if c.get("hidden") else ""))
         for line in (c.get("feedback") or "").splitlines():
             print("      " + line)
-    return 0 if all(c["status"] == "passed" for c in checks) else 1
+    return Exit.OK if all(c["status"] == Status.PASSED for c in checks) else Exit.NOT_PASSED
 
 
-def cmd_student_bundle(args) -> int:
-    from autograder.bundles import build_student_bundle, find_leaks, released_assignments
-
-    selected = args.assignments or released_assignments()
-    try:
-        files = build_student_bundle(args.out_dir, selected)
-    except (FileExistsError, KeyError) as exc:
-        print(f"autograder: {exc.args[0]}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"wrote {len(files)} files to {args.out_dir} ({', '.join(selected)})")
-    leaks = find_leaks(args.out_dir, selected)
-    if leaks:
-        print(f"autograder: the bundle in {args.out_dir} gives away {len(leaks)} thing(s); do not publish it:",
-              file=sys.stderr)
-        for leak in leaks:
-            print("  " + leak, file=sys.stderr)
-        return EXIT_LEAK
-    return EXIT_OK
 
 
-def cmd_gradescope_bundle(args) -> int:
-    from autograder.bundles import build_gradescope_bundle
-
-    try:
-        names = build_gradescope_bundle(args.out_zip, args.assignment)
-    except KeyError as exc:
-        print(f"autograder: {exc.args[0]}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"wrote {args.out_zip} ({len(names)} files)")
-    return EXIT_OK
-
-
-def cmd_gradescope_run(args) -> int:
-    from autograder.bundles import gradescope_run
-
-    return gradescope_run(args.root, args.assignment or None, limits_from_args(args))
+def register(sub) -> None:
+    g = sub.add_parser("grade", help="grade notebooks (a file or a folder of them)")
+    g.add_argument("paths", nargs="+", metavar="PATH")
+    g.add_argument("--format", choices=("table", "json", "gradescope", "junit"), default="table")
+    g.add_argument("--output", "-o", metavar="FILE", help="write the report here (atomically)")
+    g.add_argument("--assignment", help="grade as this assignment (default: from metadata / file name)")
+    g.add_argument("--fail-under", type=float, metavar="POINTS", help="exit 1 if the total is below POINTS")
+    add_grading_args(g)
+    g.set_defaults(func=cmd_grade)
 
 
-def register_instructor_commands(sub) -> None:
-    """Add the instructor subcommands to ``autograder``'s subparsers."""
     b = sub.add_parser("grade-batch", help="grade a folder of submissions in parallel (flat or nbgrader layout)")
     b.add_argument("directory", metavar="DIR", help="a folder of notebooks, or an nbgrader course / submitted/ folder")
     b.add_argument("--jobs", "-j", type=int, default=max(1, (os.cpu_count() or 2) // 2), metavar="N",
@@ -140,19 +148,3 @@ def register_instructor_commands(sub) -> None:
     c.add_argument("--assignment", help="only this assignment's notebooks")
     c.set_defaults(func=cmd_check_report)
 
-    s = sub.add_parser("student-bundle", help="write what students receive (notebooks + visible self-check)")
-    s.add_argument("out_dir", metavar="OUT_DIR")
-    s.add_argument("--assignments", nargs="+", metavar="NN_name",
-                   help="the assignments to release (default: every one with a notebook in assignments/)")
-    s.set_defaults(func=cmd_student_bundle)
-
-    g = sub.add_parser("gradescope-bundle", help="write the Gradescope autograder zip")
-    g.add_argument("out_zip", metavar="OUT.zip")
-    g.add_argument("--assignment", help="grade uploads as this assignment (one Gradescope assignment each)")
-    g.set_defaults(func=cmd_gradescope_bundle)
-
-    r = sub.add_parser("gradescope-run", help="(inside Gradescope) grade ROOT/submission into ROOT/results/results.json")
-    r.add_argument("--root", default=os.environ.get("GRADESCOPE_ROOT", "/autograder"))
-    r.add_argument("--assignment")
-    add_limit_args(r)
-    r.set_defaults(func=cmd_gradescope_run)

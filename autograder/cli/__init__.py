@@ -1,0 +1,56 @@
+"""The command line, ``autograder <command>``: one parser, one exit table, one module per command group.
+
+- :mod:`~autograder.cli.grading` — ``grade``, ``grade-batch``, ``merge-scores``, ``check-report``;
+- :mod:`~autograder.cli.authoring` — ``generate``, ``references``, ``list``;
+- :mod:`~autograder.cli.distribution` — ``student-bundle``, ``gradescope-bundle``, ``gradescope-run``;
+- :mod:`~autograder.cli.options` — the options every grading command shares.
+
+Exit status (:class:`Exit`, documented in the README): whether grading ran, not whether the student
+passed — unless ``--fail-under`` (or ``check-report``) asks for that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from enum import IntEnum
+
+
+class Exit(IntEnum):
+    """Every command's exit status."""
+
+    OK = 0  #: the command did its job (every notebook was graded, whatever the score)
+    NOT_PASSED = 1  #: grading ran, but the total is below --fail-under (check-report: a check did not pass)
+    USAGE = 2  #: bad command line (argparse's own status)
+    NOT_GRADED = 3  #: at least one notebook could not be graded (not a notebook, unknown assignment)
+    INTERNAL = 4  #: the grader itself failed (a bug: please report it)
+    LEAK = 5  #: student-bundle: the bundle gives something away; do not publish it
+    INTERRUPTED = 130  #: Ctrl-C
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from autograder.cli import authoring, distribution, grading
+
+    parser = argparse.ArgumentParser(prog="autograder", description="regnorm-lab's grader")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in (grading, authoring, distribution):
+        group.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return Exit.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001
+        import traceback
+
+        traceback.print_exc()
+        print(f"autograder: internal error: {exc}", file=sys.stderr)
+        return Exit.INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
