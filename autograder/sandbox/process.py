@@ -196,17 +196,23 @@ class StudentProcess:
             if ready:
                 try:
                     body = self._read_body()
-                except (EOFError, OSError, wire.WireError, ValueError) as exc:
-                    code = self.proc.wait(timeout=5) if self.proc.poll() is None else self.proc.returncode
-                    if isinstance(exc, EOFError):
-                        self._die(_exit_reason(code))
-                    self._die(f"sent a malformed answer ({exc})")
+                except EOFError:
+                    self._die(_exit_reason(self._exit_code()))
+                except (OSError, wire.WireError, ValueError) as exc:
+                    self._die(f"sent a malformed answer ({exc})")  # its framing is lost: stop it now
                 msg = validated_reply(body)
                 if interrupted:
                     msg.setdefault("timed_out", True)
                 return msg
             if self.proc.poll() is not None:
                 self._die(_exit_reason(self.proc.returncode))
+
+    def _exit_code(self) -> int | None:
+        """The exit status of a process that closed its channel (None if it does not end soon)."""
+        try:
+            return self.proc.wait(timeout=5) if self.proc.poll() is None else self.proc.returncode
+        except (subprocess.TimeoutExpired, RuntimeError):
+            return None
 
     def _read_body(self) -> bytes:
         """One frame's body; a length over :data:`MAX_REPLY_BYTES` cannot be skipped safely, so it ends
@@ -225,7 +231,7 @@ class StudentProcess:
         try:
             wire.write_frame(self._w, message)
         except OSError:
-            self._die(_exit_reason(self.proc.wait(timeout=5)))
+            self._die(_exit_reason(self._exit_code()))
         while True:
             reply = self._receive(timeout)
             if reply.get("seq") == self._seq:
