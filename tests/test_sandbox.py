@@ -188,3 +188,14 @@ def test_a_fork_bomb_stops_at_the_process_cap(sandbox_here, tmp_path, grade):
     result = grade(write_nb(nb, tmp_path / "01_data_splits-bomb.ipynb"))
     assert result.score == result.max_score  # the cap stops the bomb, not the grading
     assert any("can't start new thread" in e.message for e in result.cell_errors), result.cell_errors
+
+
+def test_trusted_code_option_reaches_the_limits():
+    import argparse
+
+    from autograder.cli.options import add_limit_args, limits_from_args
+
+    parser = argparse.ArgumentParser()
+    add_limit_args(parser)
+    assert limits_from_args(parser.parse_args([])).trusted_code is False
+    assert limits_from_args(parser.parse_args(["--trusted-code"])).trusted_code is True
