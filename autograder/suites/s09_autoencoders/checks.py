@@ -345,7 +345,7 @@ def reference_steps(d, c, seed, lr, batches, zero_grad=True):
     the losses and the state_dict after each step."""
     model = fx.probe(d, c, seed, stale=True)
     model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt = fx.PlainSGD(model.parameters(), lr=lr)
     losses, states = [], []
     for x_in, target in batches:
         if zero_grad:
