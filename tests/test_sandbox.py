@@ -199,3 +199,26 @@ def test_trusted_code_option_reaches_the_limits():
     add_limit_args(parser)
     assert limits_from_args(parser.parse_args([])).trusted_code is False
     assert limits_from_args(parser.parse_args(["--trusted-code"])).trusted_code is True
+
+
+def test_a_grader_failure_costs_only_that_notebook(tmp_path, monkeypatch, capsys):
+    """One notebook that breaks the grader (simulated) leaves the others graded and reported (exit 4)."""
+    import autograder.engine as engine
+    from autograder.cli import main
+
+    real = engine.grade_notebook
+
+    def flaky(path, *a, **k):
+        if "broken" in str(path):
+            raise RecursionError("simulated grader bug")
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(engine, "grade_notebook", flaky)
+    broken = write_nb(load_nb(solution_path("01_data_splits")), tmp_path / "broken-01_data_splits.ipynb")
+    status = main(["grade", broken, solution_path("01_data_splits"), "--format", "json",
+                   "--output", str(tmp_path / "r.json"), "--no-fork-server"])
+    assert status == 4
+    report = json.loads((tmp_path / "r.json").read_text())
+    by_path = {nb["path"]: nb for nb in report["notebooks"]}
+    assert "simulated grader bug" in by_path[broken]["error"]
+    assert by_path[solution_path("01_data_splits")]["score"] == by_path[solution_path("01_data_splits")]["max_score"]

@@ -21,6 +21,7 @@ def cmd_grade(args) -> int:
         print("autograder: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
         return Exit.NOT_GRADED
     run = GradingRun()
+    grader_failed = False
     limits = limits_from_args(args)
     zygote = None
     if len(notebooks) > 1 and not args.no_fork_server:
@@ -33,8 +34,15 @@ def cmd_grade(args) -> int:
 
             run.notebooks.append(NotebookResult(path, args.assignment, error="no such file"))
             continue
-        run.notebooks.append(grade_notebook(path, limits, hidden=not args.no_hidden, assignment=args.assignment,
-                                            zygote=zygote))
+        try:
+            result = grade_notebook(path, limits, hidden=not args.no_hidden, assignment=args.assignment, zygote=zygote)
+        except Exception as exc:  # noqa: BLE001 - a grader bug costs this notebook only, never the others
+            from autograder.results import NotebookResult
+
+            result = NotebookResult(path, args.assignment, error=f"grader error (a bug, please report it): "
+                                                                  f"{type(exc).__name__}: {exc}"[:500])
+            grader_failed = True
+        run.notebooks.append(result)
     text = RENDERERS[args.format](run)
     if args.output:
         write_atomic(args.output, text)
@@ -42,6 +50,8 @@ def cmd_grade(args) -> int:
             sys.stdout.write(RENDERERS["table"](run))
     else:
         sys.stdout.write(text)
+    if grader_failed:
+        return Exit.INTERNAL
     if run.failed_to_grade:
         return Exit.NOT_GRADED
     if args.fail_under is not None and run.score < args.fail_under:
