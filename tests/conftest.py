@@ -73,7 +73,23 @@ def mistake_submission(assignment: str, mistake, tmp_path) -> str:
            f"{mistake.function} = _m.impl\n"
            + "".join(f"{n} = _m.namespace[{n!r}]\n" for n in names[1:]))
     grade_id = mistake.cell or mistake.function
-    return write_nb(with_cells_after(nb, grade_id, [src]), tmp_path / f"{assignment}-{mistake.name}.ipynb")
+    path = write_nb(with_cells_after(nb, grade_id, [src]), tmp_path / f"{assignment}-{mistake.name}.ipynb")
+    MISTAKE_SUBMISSIONS[path] = assignment
+    return path
+
+
+#: Notebooks made by :func:`mistake_submission` (trusted: they import the suite's known mistakes, so their
+#: suite folder must stay visible in the sandbox) -> their assignment.
+MISTAKE_SUBMISSIONS: dict[str, str] = {}
+
+
+def limits_for(path, limits: Limits | None = None) -> Limits:
+    """``limits`` (default :data:`FAST_LIMITS`), revealing the suite folder to a known-mistake submission."""
+    import dataclasses
+
+    limits = limits or FAST_LIMITS
+    assignment = MISTAKE_SUBMISSIONS.get(str(path))
+    return dataclasses.replace(limits, reveal_suites=(assignment,)) if assignment else limits
 
 
 def assert_full_marks(result) -> None:
@@ -94,7 +110,7 @@ def grade():
     from autograder.sandbox.zygote import shared_zygote
 
     def _grade(path, **kw):
-        kw.setdefault("limits", FAST_LIMITS)
+        kw["limits"] = limits_for(path, kw.get("limits"))
         kw.setdefault("zygote", shared_zygote())
         return grade_notebook(str(path), **kw)
 

@@ -41,6 +41,10 @@ class Limits:
     #: run student code even where no sandbox (namespaces) and no unprivileged user is available. Only
     #: for code the instructor trusts; every report of such a run says so.
     trusted_code: bool = False
+    #: assignments whose suite folder (checks, references, known mistakes) stays visible in the sandbox.
+    #: Only for the test suite's known-mistake submissions (trusted instructor code that imports the
+    #: mistakes); no command-line option sets it.
+    reveal_suites: tuple[str, ...] = ()
 
 
 def unprivileged_user() -> tuple[int, int] | None:

@@ -178,13 +178,16 @@ def _bind(root: str, path: str, readonly: bool = True) -> None:
         _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_REC)
 
 
-def _build_root(mountpoint: str, tmp_mb: int, readonly: list[str]) -> None:
+def _build_root(mountpoint: str, tmp_mb: int, readonly: list[str], reveal: tuple[str, ...] = ()) -> None:
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", mountpoint, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
     for path in readonly:
         if os.path.exists(path):
             _bind(mountpoint, path)
+    shown = {f"s{a}" for a in reveal}
     for secret in secret_dirs():
+        if os.path.basename(secret) in shown:
+            continue
         target = mountpoint + secret
         if os.path.isdir(target):
             _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0555")
@@ -235,7 +238,8 @@ def _relay_exit(pid: int, close_fds: tuple[int, ...]) -> None:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
-def enter(mountpoint: str, tmp_mb: int = 256, close_in_relay: tuple[int, ...] = ()) -> None:
+def enter(mountpoint: str, tmp_mb: int = 256, close_in_relay: tuple[int, ...] = (),
+          reveal: tuple[str, ...] = ()) -> None:
     """Move the calling (forked, single-threaded) process into a fresh sandbox.
 
     Returns in a new process: PID 1 of the sandbox's PID namespace, running as ``STUDENT_UID`` in a
@@ -243,13 +247,14 @@ def enter(mountpoint: str, tmp_mb: int = 256, close_in_relay: tuple[int, ...] = 
     (empty, writable, on the /tmp tmpfs of ``tmp_mb`` MiB). The calling process stays outside as the
     sandbox's relay: it forwards SIGINT and exits with the student's status (it never returns).
     Raises :class:`SandboxError` if the set-up fails (nothing of the student's has run yet).
-    ``close_in_relay``: descriptors only the student needs (its pipes to the grader).
+    ``close_in_relay``: descriptors only the student needs (its pipes to the grader). ``reveal``:
+    assignments whose suite folder stays in view (:attr:`Limits.reveal_suites`, tests only).
     """
     uid, gid = os.getuid(), os.getgid()
     readonly = readonly_paths() + student_side_paths()
     _unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC, "user, mount, pid, net, ipc")
     _map_ids(0, uid, gid)
-    _build_root(mountpoint, tmp_mb, readonly)
+    _build_root(mountpoint, tmp_mb, readonly, reveal)
     pid = os.fork()
     if pid:
         _relay_exit(pid, close_in_relay)  # never returns

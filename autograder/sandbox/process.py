@@ -98,7 +98,8 @@ class StudentProcess:
             else:
                 self.proc = subprocess.Popen(
                     [sys.executable, "-m", "autograder.sandbox.worker", str(req_r), str(rep_w),
-                     "--sandbox", namespaces.mountpoint_here(), str(self.limits.tmp_mb), self.cgroup or ""],
+                     "--sandbox", namespaces.mountpoint_here(), str(self.limits.tmp_mb), self.cgroup or "",
+                     ",".join(self.limits.reveal_suites)],
                     pass_fds=(req_r, rep_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL, cwd="/", env=env,
                     preexec_fn=make_preexec(self.limits, None), start_new_session=True,

@@ -271,7 +271,8 @@ def run_worker(rfd: int, wfd: int) -> None:
     sys.stdout.flush()
 
 
-def enter_sandbox(mountpoint: str, tmp_mb: int, pipe_fds: tuple[int, int], cgroup: str | None = None) -> None:
+def enter_sandbox(mountpoint: str, tmp_mb: int, pipe_fds: tuple[int, int], cgroup: str | None = None,
+                  reveal: tuple[str, ...] = ()) -> None:
     """Become PID 1 of a fresh sandbox (see :mod:`autograder.sandbox.namespaces`), with stdout and
     stderr in a file of the sandbox's own /tmp (nothing outside ever opens it) and its working
     directory as the current one."""
@@ -279,7 +280,7 @@ def enter_sandbox(mountpoint: str, tmp_mb: int, pipe_fds: tuple[int, int], cgrou
 
     if cgroup:  # before anything forks: every process of the sandbox is counted
         cgroups.join(cgroup)
-    namespaces.enter(mountpoint, tmp_mb, close_in_relay=pipe_fds)
+    namespaces.enter(mountpoint, tmp_mb, close_in_relay=pipe_fds, reveal=reveal)
     log = os.open("/tmp/.output.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
@@ -288,10 +289,11 @@ def enter_sandbox(mountpoint: str, tmp_mb: int, pipe_fds: tuple[int, int], cgrou
 
 
 def main(argv: list[str]) -> None:
-    """``python -m autograder.sandbox.worker RFD WFD [--sandbox MOUNTPOINT TMP_MB [CGROUP]]``."""
+    """``python -m autograder.sandbox.worker RFD WFD [--sandbox MOUNTPOINT TMP_MB CGROUP REVEAL]``."""
     rfd, wfd = int(argv[1]), int(argv[2])
     if len(argv) > 3 and argv[3] == "--sandbox":
-        enter_sandbox(argv[4], int(argv[5]), (rfd, wfd), argv[6] if len(argv) > 6 and argv[6] else None)
+        reveal = tuple(a for a in (argv[7] if len(argv) > 7 else "").split(",") if a)
+        enter_sandbox(argv[4], int(argv[5]), (rfd, wfd), argv[6] if len(argv) > 6 and argv[6] else None, reveal)
     os.environ.setdefault("MPLBACKEND", "Agg")
     run_worker(rfd, wfd)
     os._exit(0)

@@ -47,7 +47,8 @@ def _child(msg: dict, rfd: int, wfd: int, log_fd: int | None) -> None:
 
             os.environ.clear()
             os.environ.update(msg["env"])
-            enter_sandbox(_MOUNTPOINT, int(msg["tmp_mb"]), (rfd, wfd), msg.get("cgroup"))
+            enter_sandbox(_MOUNTPOINT, int(msg["tmp_mb"]), (rfd, wfd), msg.get("cgroup"),
+                          tuple(msg.get("reveal") or ()))
             devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
             os.close(devnull)
@@ -273,7 +274,7 @@ class Zygote:
         msg = {"op": "spawn", "workdir": workdir, "env": env, "memory_mb": limits.memory_mb,
                "output_mb": limits.output_mb, "max_processes": limits.max_processes, "tmp_mb": limits.tmp_mb,
                "uid": user[0] if user else None, "gid": user[1] if user else None, "sandbox": sandbox,
-               "cgroup": cgroup}
+               "cgroup": cgroup, "reveal": list(limits.reveal_suites)}
         fds = (rfd, wfd) if log is None else (rfd, wfd, log)
         return ForkedChild(self, int(self.request(msg, fds)["pid"]))
 
