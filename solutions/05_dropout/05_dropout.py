@@ -158,6 +158,8 @@ def dropout_by_hand(X, Y_target, params, rand1, rand2, p1, p2, lr, X_unseen):
     - "new_params": dict with the same keys: param - lr * grad (new tensors; params stay unchanged).
     - "y_unseen": (M, D_out), inference on X_unseen with new_params and identity masks (no dropout, no scaling).
     """
+    # TODO: the keep masks, then the training forward pass through them (with parameters that autograd can
+    # differentiate, e.g. clones with requires_grad=True), the summed squared error and dY.
     ### BEGIN SOLUTION
     leaf = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
     mask1, mask2 = rand1 >= p1, rand2 >= p2
@@ -168,16 +170,20 @@ def dropout_by_hand(X, Y_target, params, rand1, rand2, p1, p2, lr, X_unseen):
     y = a2 @ leaf["W3"].T + leaf["b3"]
     loss = ((y - Y_target) ** 2).sum()
     dY = 2 * (y - Y_target)
+    ### END SOLUTION
+    # TODO: the gradients of the loss (autograd, through the masks), one SGD step on new tensors, and inference
+    # on X_unseen with the new parameters and identity masks.
+    ### BEGIN SOLUTION
     loss.backward()
     grads = {k: v.grad.detach().clone() for k, v in leaf.items()}
-    new = {k: params[k] - lr * grads[k] for k in params}
-    u = torch.relu(X_unseen @ new["W1"].T + new["b1"])
-    u = torch.relu(u @ new["W2"].T + new["b2"])
-    y_unseen = u @ new["W3"].T + new["b3"]
-    out = {"mask1": mask1, "mask2": mask2, "h1": h1, "a1": a1, "h2": h2, "a2": a2, "y": y, "loss": loss,
-           "dY": dY, "grads": grads, "new_params": new, "y_unseen": y_unseen}
-    return {k: (v.detach() if isinstance(v, torch.Tensor) else v) for k, v in out.items()}
+    new_params = {k: params[k] - lr * grads[k] for k in params}
+    u = torch.relu(X_unseen @ new_params["W1"].T + new_params["b1"])
+    u = torch.relu(u @ new_params["W2"].T + new_params["b2"])
+    y_unseen = u @ new_params["W3"].T + new_params["b3"]
     ### END SOLUTION
+    out = {"mask1": mask1, "mask2": mask2, "h1": h1, "a1": a1, "h2": h2, "a2": a2, "y": y, "loss": loss, "dY": dY,
+           "grads": grads, "new_params": new_params, "y_unseen": y_unseen}
+    return {k: v.detach() if isinstance(v, torch.Tensor) else v for k, v in out.items()}
 
 
 # %% nbgrader={"grade": true, "grade_id": "check_dropout_by_hand", "locked": true, "points": 12.75, "schema_version": 3, "solution": false, "task": false}
@@ -308,6 +314,44 @@ points += check("dropout_backward", hidden=True)
 ### END HIDDEN TESTS
 points
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "noise_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Look: $\mathbb E[h'] = h$, and dropout as input noise
+#
+# Inverted dropout is *unbiased* noise: averaged over masks, the dropped-out activation $h'$ equals $h$
+# (that is what makes eval mode the identity), and its variance is $\frac{p}{1-p}h^2$. The cell below
+# estimates both from 20 000 draws of your `dropout_forward`.
+#
+# What does that noise do to learning? Take a linear model $\hat y = w^\top x$ with dropout on its inputs,
+# $\tilde x = m\odot x/(1-p)$. Averaged over the masks, the squared error splits into the clean error and a
+# penalty (d2l §5.6; Wager et al., 2013):
+#
+# $$ \mathbb E_m\big[(y - w^\top\tilde x)^2\big] = (y - w^\top x)^2 + \frac{p}{1-p}\sum_j w_j^2 x_j^2 . $$
+#
+# So dropout on the inputs of a linear model is an **L2 penalty scaled per feature by $x_j^2$** — a
+# data-dependent ridge. Any noise with the same mean and variance (e.g. multiplicative Gaussian noise
+# $\mathcal N(1, \frac{p}{1-p})$, "Gaussian dropout") gives the same expected loss; in deep networks the
+# penalty is no longer exactly quadratic, but the intuition carries over: training on noisy copies of the
+# hidden activations discourages weights that depend on any single unit.
+
+# %% nbgrader={"grade": false, "grade_id": "noise_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+g = torch.Generator().manual_seed(0)
+h = torch.tensor([0.5, -1.0, 2.0, 3.0])
+p_demo, draws = 0.3, 20000
+out, _ = dropout_forward(h.expand(draws, -1).contiguous(), p_demo, True, g)
+print("h                 :", h.tolist())
+print("mean of h' (20000):", [round(v, 3) for v in out.mean(0).tolist()])
+print("var of h'         :", [round(v, 3) for v in out.var(0).tolist()])
+print("p/(1-p) h^2       :", [round(v, 3) for v in (p_demo / (1 - p_demo) * h ** 2).tolist()])
+
+# the expected squared error of a linear model with input dropout = clean error + data-dependent ridge
+w, x, y = torch.tensor([1.5, -2.0, 0.5, 1.0]), torch.tensor([1.0, 2.0, -1.0, 0.5]), torch.tensor(0.7)
+noisy, _ = dropout_forward(x.expand(draws, -1).contiguous(), p_demo, True, g)
+monte_carlo = ((y - noisy @ w) ** 2).mean()
+closed_form = (y - w @ x) ** 2 + p_demo / (1 - p_demo) * (w ** 2 * x ** 2).sum()
+gaussian = x * (1 + torch.randn(draws, 4, generator=g) * math.sqrt(p_demo / (1 - p_demo)))
+print(f"E[(y - w.x~)^2]: Monte Carlo {monte_carlo:.3f}, closed form {closed_form:.3f}, "
+      f"Gaussian dropout {((y - gaussian @ w) ** 2).mean():.3f}, clean {(y - w @ x) ** 2:.3f}")
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "model_do_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 4. Fill in `model_do`: an MLP with dropout
 #
@@ -362,6 +406,95 @@ points = check("build_model_do")
 points += check("build_model_do", hidden=True)
 ### END HIDDEN TESTS
 points
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "train_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Train it: dropout vs none on a small training set
+#
+# The lecture's setting: `torch.optim.Adam(model.parameters(), lr=3e-4)` and `nn.CrossEntropyLoss()` on
+# FashionMNIST. To make overfitting visible within a minute of CPU time we train on a **small** training set
+# (600 images) and compare `build_model_do(p=0.5)` with the same network at `p=0` (no dropout), watching
+# training and validation curves. `load_vision_dataset` downloads FashionMNIST through torchvision; where
+# there is no network it says so and falls back to scikit-learn's digits (upsampled to 28×28) — the line
+# printed after loading tells you which data set ran.
+#
+# Expect the model without dropout to reach a lower training loss and a higher validation loss (it
+# memorizes the small training set), and the model with dropout to keep the gap between the two curves
+# smaller. Its training loss is measured in train mode (with dropout), so it sits above the eval-mode curve.
+
+# %% nbgrader={"grade": false, "grade_id": "train_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+import time
+
+import matplotlib.pyplot as plt
+from tqdm.auto import tqdm
+
+from autograder.data import load_vision_dataset
+
+started = time.time()
+data_img = load_vision_dataset("fashion_mnist", n_train=600, n_test=1000, seed=0)
+print("data set:", data_img.source)
+
+
+def evaluate(model, x, y, batch=500):
+    """Mean cross-entropy and accuracy of `model` in eval mode."""
+    model.eval()
+    loss, correct = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(y), batch):
+            logits = model(x[i:i + batch])
+            loss += F.cross_entropy(logits, y[i:i + batch], reduction="sum").item()
+            correct += (logits.argmax(1) == y[i:i + batch]).sum().item()
+    return loss / len(y), correct / len(y)
+
+
+def fit(model, x_tr, y_tr, x_va, y_va, epochs, lr=3e-4, batch=64, weight_decay=0.0, seed=0, desc="training"):
+    """Adam (or AdamW when weight_decay > 0) with cross-entropy; returns per-epoch train/val loss and accuracy."""
+    torch.manual_seed(seed)
+    opt_cls = torch.optim.AdamW if weight_decay else torch.optim.Adam
+    opt = opt_cls(model.parameters(), lr=lr, weight_decay=weight_decay)
+    loss_fn = nn.CrossEntropyLoss()
+    hist = {k: [] for k in ("train_loss", "val_loss", "train_acc", "val_acc")}
+    for _ in tqdm(range(epochs), desc=desc, leave=False):
+        model.train()
+        perm = torch.randperm(len(y_tr))
+        total = 0.0
+        for i in range(0, len(y_tr), batch):
+            idx = perm[i:i + batch]
+            loss = loss_fn(model(x_tr[idx]), y_tr[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        hist["train_loss"].append(total / len(y_tr))  # train mode: with dropout
+        hist["val_loss"].append(evaluate(model, x_va, y_va)[0])
+        hist["train_acc"].append(evaluate(model, x_tr, y_tr)[1])
+        hist["val_acc"].append(evaluate(model, x_va, y_va)[1])
+    return hist
+
+
+histories = {}
+for p_img in (0.0, 0.5):
+    torch.manual_seed(0)
+    model_img = build_model_do(input_shape=(1, 28, 28), num_classes=10, hidden=(256, 128), p=p_img)
+    histories[p_img] = fit(model_img, data_img.x_train, data_img.y_train, data_img.x_test, data_img.y_test,
+                           epochs=30, desc=f"MLP p={p_img}")
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+for p_img, hist in histories.items():
+    label = "no dropout" if p_img == 0 else f"dropout p={p_img}"
+    axes[0].plot(hist["train_loss"], "--", label=f"{label}: train (train mode)")
+    axes[0].plot(hist["val_loss"], label=f"{label}: validation")
+    axes[1].plot(hist["train_acc"], "--", label=f"{label}: train")
+    axes[1].plot(hist["val_acc"], label=f"{label}: validation")
+axes[0].set(xlabel="epoch", ylabel="cross-entropy", title=f"Loss ({len(data_img.y_train)} training images)")
+axes[1].set(xlabel="epoch", ylabel="accuracy", title="Accuracy (eval mode)")
+for ax in axes:
+    ax.legend(fontsize=7)
+plt.tight_layout()
+plt.show()
+for p_img, hist in histories.items():
+    print(f"p={p_img}: train acc {hist['train_acc'][-1]:.3f}, val acc {hist['val_acc'][-1]:.3f}, "
+          f"gap {hist['train_acc'][-1] - hist['val_acc'][-1]:.3f}, best val loss {min(hist['val_loss']):.3f}")
+print(f"({time.time() - started:.1f} s)")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "cnn_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 5. `CNNWithBNDropout`
@@ -429,3 +562,186 @@ points = check("CNNWithBNDropout")
 points += check("CNNWithBNDropout", hidden=True)
 ### END HIDDEN TESTS
 points
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "cnn_train_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Train the CNN for a moment
+#
+# Three epochs on the same small training set (Adam, lr 1e-3, cross-entropy). Note the two evaluations at the
+# end: `model.eval()` switches both dropouts off **and** makes batch norm use its running statistics; an
+# evaluation left in train mode is noisy (dropout) and depends on the batch it sees (batch statistics).
+
+# %% nbgrader={"grade": false, "grade_id": "cnn_train_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+torch.manual_seed(0)
+cnn = CNNWithBNDropout(p1=0.5, p2=0.25)
+hist_cnn = fit(cnn, data_img.x_train, data_img.y_train, data_img.x_test, data_img.y_test, epochs=3, lr=1e-3,
+               desc="CNN")
+print(f"CNN after 3 epochs: train acc {hist_cnn['train_acc'][-1]:.3f}, val acc {hist_cnn['val_acc'][-1]:.3f} (eval mode)")
+cnn.train()
+with torch.no_grad():
+    noisy = [(cnn(data_img.x_test[:200]).argmax(1) == data_img.y_test[:200]).float().mean().item() for _ in range(3)]
+print("the same 200 images scored in train mode three times:", [round(a, 3) for a in noisy], "(noisy)")
+_ = cnn.eval()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "exp_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 6. Experiments
+#
+# Small, fast data sets that ship with scikit-learn. Each cell runs in seconds.
+#
+# ### 6.1 Decision boundaries on two moons (deeplearning.ai's picture)
+#
+# 200 noisy training points, 1000 validation points, a `2 → 128 → 128 → 2` MLP (`build_model_do` with
+# `input_shape=(2,)`) trained for 400 full-batch Adam steps with and without dropout. Without dropout the
+# boundary bends around individual noisy points; with dropout it is smoother. The table gives train and
+# validation accuracy.
+
+# %% nbgrader={"grade": false, "grade_id": "moons_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+from sklearn.datasets import make_moons
+
+
+def moons(n, seed):
+    xs, ys = make_moons(n_samples=n, noise=0.3, random_state=seed)
+    return torch.tensor(xs, dtype=torch.float32), torch.tensor(ys)
+
+
+x_mtr, y_mtr = moons(200, 0)
+x_mva, y_mva = moons(1000, 1)
+
+
+def fit_full_batch(model, steps=400, lr=1e-2, weight_decay=0.0, seed=0, desc="moons"):
+    torch.manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    for _ in tqdm(range(steps), desc=desc, leave=False):
+        model.train()
+        loss = F.cross_entropy(model(x_mtr), y_mtr)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model
+
+
+def accuracy(model, x, y):
+    model.eval()
+    with torch.no_grad():
+        return (model(x).argmax(1) == y).float().mean().item()
+
+
+grid_x, grid_y = torch.meshgrid(torch.linspace(-2, 3, 150), torch.linspace(-1.6, 2.1, 150), indexing="xy")
+grid = torch.stack([grid_x.flatten(), grid_y.flatten()], 1)
+moon_models = {}
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+print(f"{'model':<16}{'train acc':>10}{'val acc':>10}{'gap':>8}")
+for ax, p_m in zip(axes, (0.0, 0.5)):
+    torch.manual_seed(0)
+    model_m = fit_full_batch(build_model_do(input_shape=(2,), num_classes=2, hidden=(128, 128), p=p_m),
+                             desc=f"moons p={p_m}")
+    moon_models[p_m] = model_m
+    tr, va = accuracy(model_m, x_mtr, y_mtr), accuracy(model_m, x_mva, y_mva)
+    name = "no dropout" if p_m == 0 else f"dropout p={p_m}"
+    print(f"{name:<16}{tr:>10.3f}{va:>10.3f}{tr - va:>8.3f}")
+    with torch.no_grad():
+        prob = F.softmax(model_m(grid), 1)[:, 1].reshape(grid_x.shape)
+    ax.contourf(grid_x, grid_y, prob, levels=20, cmap="RdBu_r", alpha=0.6)
+    ax.contour(grid_x, grid_y, prob, levels=[0.5], colors="k")
+    ax.scatter(x_mtr[:, 0], x_mtr[:, 1], c=y_mtr, cmap="RdBu_r", edgecolors="k", s=18)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=f"{name}: train {tr:.2f}, val {va:.2f}")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "wd_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### 6.2 Dropout and weight decay together
+#
+# The two regularizers are complementary: weight decay shrinks the weights, dropout injects noise into the
+# activations (and, as the input-noise view after section 3 shows, acts like a data-dependent L2 penalty). The original
+# dropout paper combined dropout with a max-norm constraint for the same reason. The table trains the moons MLP
+# with each combination (AdamW, decoupled weight decay) and reports accuracy and the weights' total L2 norm.
+
+# %% nbgrader={"grade": false, "grade_id": "wd_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+print(f"{'p':>5}{'weight decay':>14}{'train acc':>11}{'val acc':>9}{'||W||':>8}")
+for p_m in (0.0, 0.5):
+    for wd in (0.0, 0.5):
+        torch.manual_seed(0)
+        model_m = fit_full_batch(build_model_do(input_shape=(2,), num_classes=2, hidden=(128, 128), p=p_m),
+                                 weight_decay=wd, desc=f"p={p_m} wd={wd}")
+        norm = math.sqrt(sum((m.weight ** 2).sum().item() for m in model_m if isinstance(m, nn.Linear)))
+        print(f"{p_m:>5}{wd:>14}{accuracy(model_m, x_mtr, y_mtr):>11.3f}{accuracy(model_m, x_mva, y_mva):>9.3f}"
+              f"{norm:>8.2f}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "mc_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### 6.3 MC dropout: an uncertainty estimate for free
+#
+# Gal & Ghahramani (2016): keep dropout **on** at test time and average $T$ stochastic forward passes. The
+# mean is an ensemble prediction (it agrees with the eval-mode prediction near the data, less so far from it,
+# where the network extrapolates), and the spread across passes is an estimate of the model's uncertainty. We switch only the `nn.Dropout` modules to train mode (a network with batch norm must
+# keep its BN layers in eval mode). The uncertainty is largest along the decision boundary and away from the data.
+
+# %% nbgrader={"grade": false, "grade_id": "mc_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+def mc_dropout(model, x, passes=50):
+    """Mean and standard deviation of the class-1 probability over `passes` forward passes with dropout on."""
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.train()
+    with torch.no_grad():
+        probs = torch.stack([F.softmax(model(x), 1)[:, 1] for _ in range(passes)])
+    model.eval()
+    return probs.mean(0), probs.std(0)
+
+
+torch.manual_seed(0)
+mean_p, std_p = mc_dropout(moon_models[0.5], grid)
+with torch.no_grad():
+    eval_p = F.softmax(moon_models[0.5](grid), 1)[:, 1]
+mean_tr, _ = mc_dropout(moon_models[0.5], x_mtr)
+with torch.no_grad():
+    eval_tr = F.softmax(moon_models[0.5](x_mtr), 1)[:, 1]
+print(f"|MC mean - eval-mode prediction|: mean {(mean_tr - eval_tr).abs().mean():.3f} at the training points, "
+      f"largest {(mean_p - eval_p).abs().max():.3f} over the whole grid")
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+for ax, values, title in ((axes[0], mean_p, "MC-dropout mean of P(class 1)"),
+                          (axes[1], std_p, "MC-dropout std of P(class 1) (uncertainty)")):
+    im = ax.contourf(grid_x, grid_y, values.reshape(grid_x.shape), levels=20, cmap="viridis")
+    ax.scatter(x_mtr[:, 0], x_mtr[:, 1], c=y_mtr, cmap="RdBu_r", edgecolors="w", s=12)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
+    fig.colorbar(im, ax=ax)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "bnshift_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### 6.4 Dropout before batch norm shifts BN's statistics ("variance shift")
+#
+# Li et al. (2019): when dropout feeds a BN layer, BN's running variance is collected in train mode, where
+# dropout adds noise (variance $\frac{p}{1-p}h^2$ per unit); in eval mode dropout is off, the input to BN has a
+# **smaller** variance than the running statistic, and BN's output no longer has unit variance. The network
+# below is `Linear → ReLU → Dropout(p) → Linear → BatchNorm1d`; we let BN collect its running statistics over
+# 200 train-mode batches, then compare the running variance with the variance BN actually sees in eval mode.
+# The fix is the ordering used in `CNNWithBNDropout`: put dropout **after** the last BN layer.
+
+# %% nbgrader={"grade": false, "grade_id": "bnshift_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+print(f"{'p':>5}{'running_var / eval-time var':>30}{'std of BN output in eval':>27}")
+for p_bn in (0.0, 0.2, 0.5):
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Dropout(p_bn), nn.Linear(64, 32), nn.BatchNorm1d(32))
+    with torch.no_grad():
+        net.train()
+        for _ in range(200):
+            net(torch.randn(128, 20))
+        net.eval()
+        xs_bn = torch.randn(4096, 20)
+        pre_bn = net[:4](xs_bn)
+        ratio = (net[4].running_var / pre_bn.var(0)).mean().item()
+        out_std = net(xs_bn).std(0).mean().item()
+    print(f"{p_bn:>5}{ratio:>30.3f}{out_std:>27.3f}")
+print("with p > 0, BN's running variance overestimates the eval-time variance, so its eval output has std < 1")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "takeaways", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Takeaways
+#
+# * `p` is the **drop** probability here (torch, Keras); CS231n and deeplearning.ai use the keep probability.
+# * Inverted dropout: keep mask `rand >= p`, kept units scaled by $1/(1-p)$, so $\mathbb E[h'] = h$ and eval
+#   mode is the identity; `p = 1` gives zeros.
+# * The backward pass reuses the forward mask and scale: $\partial L/\partial x = m\odot\partial L/\partial
+#   \text{out}/(1-p)$; dropped units get exactly zero gradient.
+# * Dropout goes after hidden activations, never after the output layer; `model.eval()` switches it off.
+# * Dropout trains an ensemble of thinned networks; it acts like input noise / a data-dependent L2 penalty,
+#   combines well with weight decay, gives uncertainty estimates when left on (MC dropout), and should come
+#   after batch norm, not before it.
