@@ -108,11 +108,15 @@ class Check:
 class Suite:
     """All checks, hidden checks and known mistakes of one assignment."""
 
-    def __init__(self, assignment: str, title: str = ""):
+    def __init__(self, assignment: str, title: str = "", preload: tuple[str, ...] = ()):
         """``assignment``: the suite module's ``__name__`` (``Suite(__name__)`` in checks.py: the id comes
-        from the package ``sNN_name``), or the id ``NN_name`` itself. ``title`` defaults to the name part."""
+        from the package ``sNN_name``), or the id ``NN_name`` itself. ``title`` defaults to the name part.
+        ``preload``: modules slow to import on first use that the checks need in the grader (e.g.
+        ``"torch._dynamo"``, which the first ``torch.optim`` optimizer imports): the grader imports them in
+        the background while the student's process starts and runs its cells."""
         self.assignment = paths.assignment_of(assignment) if "." in assignment else assignment
         self.title = title or self.assignment[3:].replace("_", " ")
+        self.preload = tuple(preload)
         self.checks: list[Check] = []
         self.mistakes: list[Mistake] = []
 

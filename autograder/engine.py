@@ -49,6 +49,7 @@ def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
         refs = references.load(result.assignment, hidden=hidden)
         checks = [c for c in suite.checks if hidden or not c.hidden]
         _one_thread()
+        _preload(suite.preload)
         if not _ready(proc, refs, result):
             result.checks = [died(c, proc.dead_reason) for c in checks]
             return result
@@ -114,6 +115,16 @@ def run_cells(proc: StudentProcess, cells, limits: Limits, result: NotebookResul
             err = reply.get("error") or {}
             result.cell_errors.append(CellError(cell.index, str(err.get("type", "Error")),
                                                 str(err.get("message", ""))[:500], str(err.get("traceback", ""))))
+
+
+def _preload(modules: tuple[str, ...]) -> None:
+    """Import ``modules`` in a background thread: the grader is idle while the student's process starts."""
+    if modules:
+        import importlib
+        import threading
+
+        threading.Thread(target=lambda: [importlib.import_module(m) for m in modules], daemon=True,
+                         name="regnorm-preload").start()
 
 
 def _one_thread() -> None:

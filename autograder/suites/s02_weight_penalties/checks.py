@@ -15,7 +15,7 @@ from autograder.checks import Suite
 from autograder.fixtures import penalties as P
 from autograder.student import StudentCallError
 
-suite = Suite(__name__)
+suite = Suite(__name__, preload=("torch._dynamo",))  # the references use torch.optim (imports torch._dynamo)
 FIX = "autograder.fixtures.penalties"
 
 PENALTY_HINT = ("sum over the weights of Linear and Conv layers only (not biases, not BatchNorm/LayerNorm/GroupNorm "
