@@ -126,10 +126,10 @@ def load_hooks(assignment: str) -> tuple[dict, dict]:
     """``MUTATION_ACCEPTED`` and ``MUTATION_PROBES`` from the suite's mistakes module (optional)."""
     import importlib
 
-    from autograder.suites import module_name
+    from autograder import paths
 
     try:
-        mod = importlib.import_module(module_name(assignment) + ".mistakes")
+        mod = importlib.import_module(paths.suite_package(assignment) + ".mistakes")
     except ModuleNotFoundError:
         return {}, {}
     return getattr(mod, "MUTATION_ACCEPTED", {}), getattr(mod, "MUTATION_PROBES", {})
@@ -140,11 +140,10 @@ def load_hooks(assignment: str) -> tuple[dict, dict]:
 
 
 def load_references(assignment: str) -> dict:
-    from autograder.suites import load_goldens
+    """``{check_name: {case_key: [expectation, ...]}}``, visible and hidden."""
+    from autograder import references
 
-    refs = load_goldens(assignment, hidden=False)
-    refs.update(load_goldens(assignment, hidden=True))
-    return refs
+    return dict(references.load(assignment, hidden=True).checks)
 
 
 def grade_namespace(ns: dict, checks, references: dict, stop_early: bool = True) -> list:
@@ -913,3 +912,127 @@ def total(summary: dict) -> dict:
     denom = tot["killed"] + tot["survived"]
     tot["score"] = round(100.0 * tot["killed"] / denom, 1) if denom else 100.0
     return tot
+
+
+# ------------------------------------------------------------------------------------------------
+# null submissions (DESIGN.md §7: zeros, empty, the input unchanged, a constant, doing nothing)
+
+NULL_KINDS = ("do_nothing", "zeros", "constant", "empty", "identity")
+
+
+def _null_value(kind: str, out, inputs: list):
+    """``out`` (what the solution returned) with every tensor/number replaced as ``kind`` says."""
+    import torch
+
+    flat_inputs = []
+
+    def collect(obj, depth=0):
+        if depth > 4:
+            return
+        if isinstance(obj, torch.Tensor):
+            flat_inputs.append(obj)
+        elif isinstance(obj, (list, tuple)):
+            for v in obj:
+                collect(v, depth + 1)
+        elif isinstance(obj, dict):
+            for v in obj.values():
+                collect(v, depth + 1)
+
+    collect(inputs)
+    numbers = [v for v in inputs if isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+    def tensor(t):
+        if kind == "zeros":
+            return torch.zeros_like(t)
+        if kind == "constant":
+            return torch.full_like(t, 0.5) if t.is_floating_point() else torch.ones_like(t)
+        if kind == "empty":
+            return t[:0] if t.ndim else torch.empty(0, dtype=t.dtype)
+        same = [x for x in flat_inputs if x.shape == t.shape and x.dtype == t.dtype]
+        if same:
+            return same[0]
+        if numbers and t.ndim == 0:
+            return torch.tensor(numbers[0], dtype=t.dtype)
+        return torch.zeros_like(t)
+
+    def module(m):
+        if kind == "empty":
+            return torch.nn.Identity()
+        if kind == "identity":
+            given = [v for v in inputs if isinstance(v, torch.nn.Module)]
+            return given[0] if given else torch.nn.Identity()
+        m = copy.deepcopy(m)
+        with torch.no_grad():
+            for t in [*m.parameters(), *m.buffers()]:
+                t.copy_(tensor(t))
+        return m
+
+    def walk(obj, depth=0):
+        if isinstance(obj, torch.Tensor):
+            return tensor(obj.detach())
+        if isinstance(obj, torch.nn.Module):
+            return module(obj)
+        if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+            return obj
+        if isinstance(obj, (int, float)):
+            if kind == "identity":
+                return numbers[0] if numbers else obj
+            return {"zeros": 0, "constant": 1, "empty": 0}[kind] * type(obj)(1)
+        if isinstance(obj, list):
+            return [] if kind == "empty" else [walk(v, depth + 1) for v in obj]
+        if isinstance(obj, tuple):
+            items = [walk(v, depth + 1) for v in obj]
+            return type(obj)(*items) if hasattr(obj, "_fields") else tuple(items)
+        if isinstance(obj, dict):
+            return {k: walk(v, depth + 1) for k, v in obj.items()}
+        return obj
+
+    if kind == "identity" and flat_inputs and isinstance(out, torch.Tensor):
+        return inputs[0] if isinstance(inputs[0], torch.Tensor) else flat_inputs[0]
+    return walk(out)
+
+
+def null_function(solution, kind: str):
+    """A null version of the function ``solution``: same signature; returns the solution's output
+    structure (computed on copies of the inputs, which stay untouched) with every value nulled."""
+    import functools
+
+    @functools.wraps(solution)
+    def null(*args, **kwargs):
+        if kind == "do_nothing":
+            return None
+        out = solution(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        return _null_value(kind, out, [*args, *kwargs.values()])
+
+    return null
+
+
+def null_class(solution_cls, kind: str):
+    """A null version of a class (an nn.Module): __init__ takes the same arguments and builds nothing;
+    each method the solution defines returns a nulled first tensor argument (or None)."""
+    import torch
+
+    base = torch.nn.Module if issubclass(solution_cls, torch.nn.Module) else object
+    methods = {}
+    for name, fn in vars(solution_cls).items():
+        if not callable(fn) or name.startswith("__"):
+            continue
+
+        def method(self, *args, _kind=kind, **kwargs):
+            tensors = [a for a in args if isinstance(a, torch.Tensor)]
+            if _kind == "do_nothing" or not tensors:
+                return None
+            return _null_value(_kind, tensors[0], list(args))
+
+        methods[name] = method
+
+    def __init__(self, *args, **kwargs):  # noqa: N807
+        base.__init__(self)
+
+    methods["__init__"] = __init__
+    return type(solution_cls.__name__, (base,), methods)
+
+
+def null_submission(ns: dict, name: str, kind: str):
+    obj = ns[name]
+    return null_class(obj, kind) if isinstance(obj, type) else null_function(obj, kind)

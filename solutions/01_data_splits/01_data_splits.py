@@ -88,7 +88,7 @@ def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_split_data", "locked": true, "points": 11, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "check_split_data", "locked": true, "points": 12, "schema_version": 3, "solution": false, "task": false}
 points = check("split_data")
 ### BEGIN HIDDEN TESTS
 points += check("split_data", hidden=True)

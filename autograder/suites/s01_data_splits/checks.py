@@ -10,13 +10,13 @@ suite = Suite(__name__)
 SPLITS = ("train", "val", "test")
 
 
-def make_rows(gen: torch.Generator, n: int, d: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+def make_rows(gen: torch.Generator, n: int, d: int = 4, dtype: str = "float32") -> tuple[torch.Tensor, torch.Tensor]:
     """Rows whose column 0 is the row id, and labels derived from that id (so pairing is checkable).
 
-    Returns x: float32 [n, d], y: int64 [n] with ``y = (7 * id) % 5``.
+    Returns x: ``dtype`` [n, d], y: int64 [n] with ``y = (7 * id) % 5``.
     """
     ids = torch.arange(n, dtype=torch.float32).unsqueeze(1)
-    x = torch.cat([ids, torch.randn(n, d - 1, generator=gen)], dim=1)
+    x = torch.cat([ids, torch.randn(n, d - 1, generator=gen)], dim=1).to(getattr(torch, dtype))
     y = (torch.arange(n) * 7) % 5
     return x, y
 
@@ -38,8 +38,8 @@ def expect_split_form(ctx, out, x: torch.Tensor) -> None:
         xs, ys = part
         ctx.expect(isinstance(xs, torch.Tensor) and isinstance(ys, torch.Tensor),
                    f"out[{s!r}] should hold two tensors")
-        ctx.expect(xs.ndim == 2 and xs.shape[1] == d and xs.dtype == torch.float32,
-                   f"out[{s!r}][0] should be float32 [rows, {d}]; got {xs.dtype} {list(xs.shape)}")
+        ctx.expect(xs.ndim == 2 and xs.shape[1] == d and xs.dtype == x.dtype,
+                   f"out[{s!r}][0] should be {str(x.dtype)[6:]} [rows, {d}] (x's dtype); got {xs.dtype} {list(xs.shape)}")
         ctx.expect(ys.shape == (xs.shape[0],) and ys.dtype == torch.int64,
                    f"out[{s!r}][1] should be int64 [rows] matching x; got {ys.dtype} {list(ys.shape)}")
         ids = xs[:, 0].round().long()
@@ -48,20 +48,33 @@ def expect_split_form(ctx, out, x: torch.Tensor) -> None:
                    hint="select whole rows with an index tensor (x[idx]); do not create or modify rows.")
 
 
-def run_split(ctx, n: int, seed: int, global_seed: int = 0, d: int = 4):
-    x, y = make_rows(ctx.gen(1000 + n), n, d)
-    out = ctx.call("split_data", x, y, seed=seed, global_seed=global_seed)
+def run_split(ctx, n: int, seed: int, global_seed: int = 0, d: int = 4, ratios=None, dtype: str = "float32"):
+    """Call split_data (``ratios`` passed only when given, so the default is exercised too)."""
+    x, y = make_rows(ctx.gen(1000 + n), n, d, dtype)
+    kwargs = {} if ratios is None else {"ratios": tuple(ratios)}
+    out = ctx.call("split_data", x, y, seed=seed, global_seed=global_seed, **kwargs)
     expect_split_form(ctx, out, x)
     return x, y, out
 
 
-@suite.check("split_data", points=1, title="returns train/val/test (x, y) with sizes int(n*0.8), int(n*0.1), rest",
-             cases=[{"n": 47, "seed": 0}])
-def sizes(ctx, n, seed):
-    _, _, out = run_split(ctx, n, seed)
+def expect_judgeable(ctx, out, n: int, what: str) -> None:
+    """A property of the rows (pairing, seeding) is judged only on splits that hold at least half of them:
+    empty splits, or one row, would satisfy it vacuously (DESIGN.md §7: null submissions score 0)."""
+    rows = sum(int(out[s][0].shape[0]) for s in SPLITS)
+    ctx.expect(2 * rows >= n, f"the splits hold {rows} of the {n} rows, too few to judge {what} "
+                              f"(the sizes and partition checks say what is missing)",
+               hint="return every row: train gets int(n*ratios[0]) rows, val int(n*ratios[1]), test the rest.")
+
+
+@suite.check("split_data", points=1,
+             title="returns train/val/test (x, y) with sizes int(n*ratios[0]), int(n*ratios[1]), rest",
+             cases=[{"n": 47, "seed": 0}, {"n": 40, "seed": 1, "ratios": [0.5, 0.3, 0.2], "dtype": "float64"}])
+def sizes(ctx, n, seed, ratios=None, dtype="float32"):
+    _, _, out = run_split(ctx, n, seed, ratios=ratios, dtype=dtype)
     got = tuple(int(out[s][0].shape[0]) for s in SPLITS)
     ctx.expect_reference(got, "sizes (train, val, test)", tier="exact",
-                         hint="train gets int(n*0.8) rows, val int(n*0.1), and test all the rest.")
+                         hint="train gets int(n*ratios[0]) rows, val int(n*ratios[1]), and test all the rest "
+                              "(with the `ratios` passed in, not the default ones).")
 
 
 @suite.check("split_data", points=1, title="every row lands in exactly one split",
@@ -82,6 +95,7 @@ def partition(ctx, n, seed):
              cases=[{"n": 47, "seed": 0}])
 def pairing(ctx, n, seed):
     x, _, out = run_split(ctx, n, seed)
+    expect_judgeable(ctx, out, n, "whether labels follow their rows")
     for s in SPLITS:
         xs, ys = out[s]
         expected = (xs[:, 0].round().long() * 7) % 5
@@ -110,6 +124,7 @@ def seeded(ctx, n, seed):
     _, _, first = run_split(ctx, n, seed, global_seed=1)
     _, _, again = run_split(ctx, n, seed, global_seed=2)
     _, _, other = run_split(ctx, n, seed + 1, global_seed=1)
+    expect_judgeable(ctx, first, n, "how the split depends on the seed")
     ctx.expect(split_ids(first) == split_ids(again),
                "two calls with the same seed gave different splits once the global RNG state changed",
                hint="use your own generator, g = torch.Generator().manual_seed(seed), and pass generator=g; "
@@ -119,42 +134,56 @@ def seeded(ctx, n, seed):
 
 
 @suite.check("split_data", points=1, title="matches the reference split (one torch.randperm from the seeded generator)",
-             cases=[{"n": 47, "seed": 0}])
-def reference(ctx, n, seed):
-    _, _, out = run_split(ctx, n, seed)
+             cases=[{"n": 47, "seed": 0}, {"n": 30, "seed": 4, "ratios": [0.6, 0.25, 0.15]}])
+def reference(ctx, n, seed, ratios=None):
+    _, _, out = run_split(ctx, n, seed, ratios=ratios)
     ctx.expect_reference(split_ids(out), "row ids per split", tier="exact",
                          hint="draw exactly one torch.randperm(n, generator=g); train = perm[:n_train], "
                               "val = perm[n_train:n_train + n_val], test = perm[n_train + n_val:].")
 
 
-def make_features(gen: torch.Generator, n: int, d: int) -> torch.Tensor:
-    """float32 [n, d] with different scales and offsets per feature; the last feature is constant."""
+@suite.check("split_data", points=1, title="x and y are not modified (the splits are new tensors)",
+             cases=[{"n": 23, "seed": 2}])
+def split_inputs_unchanged(ctx, n, seed):
+    x, y = make_rows(ctx.gen(1000 + n), n)
+    out, after = ctx.call_with_args("split_data", x, y, seed=seed)
+    expect_split_form(ctx, out, x)
+    expect_judgeable(ctx, out, n, "whether the inputs are kept")
+    ctx.expect_unchanged(after[0], x, "split_data changed x in place",
+                         hint="index with a permutation (x[idx]) to build new tensors; do not shuffle x itself.")
+    ctx.expect_unchanged(after[1], y, "split_data changed y in place",
+                         hint="index with a permutation (y[idx]) to build new tensors; do not shuffle y itself.")
+
+
+def make_features(gen: torch.Generator, n: int, d: int, dtype: str = "float32") -> torch.Tensor:
+    """``dtype`` [n, d] with different scales and offsets per feature; the last feature is constant."""
     scale = torch.linspace(0.5, 20.0, d)
     offset = torch.linspace(-3.0, 50.0, d)
     x = torch.randn(n, d, generator=gen) * scale + offset
     x[:, -1] = 2.5
-    return x
+    return x.to(getattr(torch, dtype))
 
 
-def run_standardize(ctx, n_train, n_other, d, seed):
+def run_standardize(ctx, n_train, n_other, d, seed, dtype="float32"):
     gen = ctx.gen(seed)
-    train = make_features(gen, n_train, d)
-    others = [make_features(gen, k, d) * 1.5 + 4.0 for k in n_other]
+    train = make_features(gen, n_train, d, dtype)
+    others = [make_features(gen, k, d, dtype) * 1.5 + 4.0 for k in n_other]
     before = [t.clone() for t in [train, *others]]
     out = ctx.call("standardize", train, *others)
     ctx.expect(isinstance(out, (tuple, list)) and len(out) == 1 + len(others),
                f"standardize should return a tuple of {1 + len(others)} tensors (train first, then each other)")
     for i, t in enumerate(out):
-        ctx.expect(isinstance(t, torch.Tensor) and t.shape == before[i].shape,
-                   f"output {i} should be a tensor of shape {list(before[i].shape)}")
+        ctx.expect(isinstance(t, torch.Tensor) and t.shape == before[i].shape and t.dtype == before[i].dtype,
+                   f"output {i} should be a {str(before[i].dtype)[6:]} tensor of shape {list(before[i].shape)} "
+                   f"(its input's shape and dtype)")
     return train, others, out
 
 
 @suite.check("standardize", points=1, title="train features get mean 0 and std 1 (constant features centred only)",
              cases=[{"n_train": 30, "n_other": [10, 12], "d": 5, "seed": 7}])
-def train_stats(ctx, n_train, n_other, d, seed):
-    train, others, out = run_standardize(ctx, n_train, n_other, d, seed)
-    z = out[0]
+def train_stats(ctx, n_train, n_other, d, seed, dtype="float32"):
+    train, others, out = run_standardize(ctx, n_train, n_other, d, seed, dtype)
+    z = out[0].float()
     ctx.expect(torch.allclose(z[:, :-1].mean(0), torch.zeros(d - 1), atol=1e-5),
                "standardized train features do not have mean 0", hint="subtract the train mean per feature (dim 0).")
     ctx.expect(torch.allclose(z[:, :-1].std(0, correction=0), torch.ones(d - 1), atol=1e-4),
@@ -168,8 +197,8 @@ def train_stats(ctx, n_train, n_other, d, seed):
 
 @suite.check("standardize", points=1, title="val/test use the train statistics only (no leakage)",
              cases=[{"n_train": 30, "n_other": [10, 12], "d": 5, "seed": 7}])
-def no_leakage(ctx, n_train, n_other, d, seed):
-    train, others, out = run_standardize(ctx, n_train, n_other, d, seed)
+def no_leakage(ctx, n_train, n_other, d, seed, dtype="float32"):
+    train, others, out = run_standardize(ctx, n_train, n_other, d, seed, dtype)
     for i, z in enumerate(out[1:], start=1):
         ctx.expect_reference(z, f"standardized output {i} (an evaluation split)", tier="op",
                              hint="compute mean and std on train_x only and apply those same numbers to every "

@@ -116,3 +116,29 @@ def standardize(train_x, *others):  # noqa: F811
     for t in (*others, train_x):
         t.sub_(mean).div_(std)
     return (train_x, *others)
+
+
+@suite.mistake("split_data", name="ratios_ignored",
+               hint="the `ratios` argument is ignored (0.8/0.1/0.1 is hard-coded): size the splits with the ratios "
+                    "passed in.",
+               targets=("split_data.sizes", "split_data.reference"))
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randperm(len(x), generator=g)
+    n_train, n_val = int(len(x) * 0.8), int(len(x) * 0.1)
+    idx = {"train": p[:n_train], "val": p[n_train:n_train + n_val], "test": p[n_train + n_val:]}
+    return {k: (x[i], y[i]) for k, i in idx.items()}
+
+
+@suite.mistake("split_data", name="shuffled_in_place",
+               hint="x and y were shuffled in place (x[:] = x[perm]), so the caller's data changed; index into new "
+                    "tensors instead.",
+               targets=("split_data.split_inputs_unchanged",), feedback="split_data changed x in place")
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randperm(len(x), generator=g)
+    x[:], y[:] = x[p].clone(), y[p].clone()
+    n_train, n_val = _sizes(len(x), ratios)
+    return {"train": (x[:n_train].clone(), y[:n_train].clone()),
+            "val": (x[n_train:n_train + n_val].clone(), y[n_train:n_train + n_val].clone()),
+            "test": (x[n_train + n_val:].clone(), y[n_train + n_val:].clone())}
