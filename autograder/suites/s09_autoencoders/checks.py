@@ -330,6 +330,9 @@ def eval_mode(ctx, n, d, p, seed):
                      hint="noise was applied at evaluation time: in eval mode MaskNoise must return x unchanged.")
     ctx.method(layer, "train")
     again = ctx.method(layer, "__call__", x)
+    frac = (again == 0).float().mean().item()
+    ctx.expect(0 < frac < 1, f"back in train mode, {frac:.0%} of the entries are zero with p={p}",
+               hint="in train mode the layer corrupts its input: call mask_noise(x, self.p, self.generator).")
     ctx.expect_equal(again, students_mask(ctx, x, p, seed),
                      "the first train-mode output after eval compared with your mask_noise on a fresh generator",
                      tier="exact",
@@ -443,7 +446,7 @@ def train_mode_step(ctx, n, d, c, p, lr, seed):
 
 
 @suite.check("denoising_step", points=1,
-             title="x is not modified, and the step did update the parameters",
+             title="x is not modified, and the step did run the model and update the parameters",
              cases=[{"n": 6, "d": 5, "c": 2, "p": 0.5, "lr": 0.3, "seed": 2}],
              hint="corrupt a copy (mask_noise returns a new tensor); x itself is the clean target.")
 def step_input_unchanged(ctx, n, d, c, p, lr, seed):
@@ -453,6 +456,7 @@ def step_input_unchanged(ctx, n, d, c, p, lr, seed):
     _, args = ctx.call_with_args("denoising_step", model, x, p, opt, gen_ref(seed + 100))
     before = fx.probe(d, c, seed).state_dict()
     after = ctx.method(args[0], "state_dict")
+    ctx.expect(len(ctx.attr(args[0], "modes_seen")) > 0, "denoising_step never called the model")
     ctx.expect(any(not torch.equal(after[k], before[k]) for k in before),
                "the model's parameters did not change during denoising_step",
                hint="call optimizer.step() after loss.backward().")
@@ -588,14 +592,22 @@ def pca_values(ctx, n, d, k, m, seed):
 
 
 @suite.check("pca_reconstruct", points=1,
-             title="x_hat - (training mean) lies in a k-dimensional subspace (the mean is removed and added back)",
+             title="x_hat is the orthogonal projection of x onto a k-dimensional subspace through the training mean",
              cases=[{"n": 50, "d": 8, "k": 2, "m": 9, "seed": 1}],
              hint="subtract x_train's mean before projecting and add the same mean back afterwards.")
 def pca_subspace(ctx, n, d, k, m, seed):
     x_train, x = pca_data(seed, n, d, k, m)
     out = ctx.call("pca_reconstruct", x_train, x, k)
     expect_tensor(ctx, out, (m, d), torch.float32, f"pca_reconstruct(x_train, x, k={k})")
-    s = torch.linalg.svdvals((out - x_train.mean(0)).double())
-    ctx.expect(s[k] <= 1e-4 * s[0] and s[k - 1] > 1e-2 * s[0],
-               f"the rows of x_hat - x_train.mean(0) span {int((s > 1e-4 * s[0]).sum())} dimensions; expected "
-               f"{k}")
+    centred = (out - x_train.mean(0)).double()
+    s = torch.linalg.svdvals(centred)
+    ratios = s / s[0]
+    ctx.expect(compare.close(ratios[k:], torch.zeros_like(ratios[k:]), "steps") and
+               not compare.close(ratios[k - 1:k], torch.zeros(1, dtype=ratios.dtype), "steps"),
+               f"the rows of x_hat - x_train.mean(0) span {int((ratios > compare.TIERS['steps'][1]).sum())} dimensions; "
+               f"expected {k}")
+    residual = x.double() - out.double()
+    cosines = (residual * centred).sum(1) / (residual.norm(dim=1) * centred.norm(dim=1) + 1e-30)
+    ctx.expect(compare.close(cosines, torch.zeros_like(cosines), "steps"),
+               "x - x_hat is not orthogonal to x_hat - x_train.mean(0): x_hat is not an orthogonal projection of x "
+               "onto a subspace through the training mean")

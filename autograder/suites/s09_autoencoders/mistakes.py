@@ -267,7 +267,7 @@ def sparse_penalty(codes, lam):  # noqa: F811
                hint="return lam * codes.abs().mean() without .item() or float().",
                targets=("sparse_penalty.penalty_value",), affects=("sparse_loss",))
 def sparse_penalty(codes, lam):  # noqa: F811
-    return float(lam * codes.abs().mean())
+    return float(lam * codes.detach().abs().mean())
 
 
 @suite.mistake("sparse_penalty", name="in_place_abs",
