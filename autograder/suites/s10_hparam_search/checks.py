@@ -243,6 +243,7 @@ SPACES = {
 }
 
 #: Scripted losses (trial i's result). Each scenario is built so that a wrong rule picks another trial.
+#: hidden.py adds the hidden scenarios to this dict (they are not shipped).
 NAN = math.nan
 SCRIPTS = {
     # val argmin 3; test argmin 5; train argmin 2; val argmax 0; val+test argmin 5
@@ -254,18 +255,6 @@ SCRIPTS = {
     # NaN (diverged) trials: torch.argmin returns the first NaN (1), a max() sticks to trial 0, test argmin 4
     "nan": {"val": [0.9, NAN, 0.3, NAN, 0.4], "test": [0.3, 0.5, 0.6, 0.2, 0.1],
             "train": [0.5, NAN, 0.2, NAN, 0.1], "best": 2},
-    # hidden: a NaN first (Python's min() keeps it)
-    "nan3": {"val": [NAN, 0.7, 0.2, 0.5], "test": [0.5, 0.5, 0.5, 0.01], "train": [NAN, 0.1, 0.5, 0.5], "best": 2},
-    # hidden: val argmin 6, test argmin 0, train argmin 1, ties elsewhere
-    "plain2": {"val": [0.45, 0.41, 0.5, 0.44, 0.6, 0.5, 0.12, 0.3], "test": [0.05, 0.2, 0.3, 0.3, 0.2, 0.1, 0.4, 0.3],
-               "train": [0.3, 0.01, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2], "best": 6},
-    "ties2": {"val": [0.7, 0.7, 0.7], "test": [0.3, 0.2, 0.1], "train": [0.3, 0.2, 0.1], "best": 0},
-    "nan2": {"val": [0.9, NAN, 0.95, 0.8, NAN, 0.8], "test": [0.1, 0.1, 0.1, 0.5, 0.1, 0.1],
-             "train": [0.2, NAN, 0.2, 0.2, NAN, 0.2], "best": 3},
-    "plain3": {"val": [0.3, 0.25, 0.9, 0.2, 0.21], "test": [0.01, 0.5, 0.5, 0.5, 0.5], "train": [0.5, 0.5, 0.01, 0.5, 0.5],
-               "best": 3},
-    "ties3": {"val": [0.9, 0.1, 0.1], "test": [0.5, 0.4, 0.05], "train": [0.5, 0.4, 0.05], "best": 1},
-    "single": {"val": [NAN], "test": [0.3], "train": [NAN], "best": 0},
 }
 
 SELECT_HINT = ("the best trial is the one with the smallest result['val_loss'] (never the test or training "
