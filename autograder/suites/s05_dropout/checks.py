@@ -117,15 +117,15 @@ BY_HAND = {
                             "same masks here."),
     "mask2": ("keep masks", "mask2 = rand2 >= p2 (a bool tensor, True = kept)."),
     "h1": ("hidden activations of layer 1", "h1 = relu(X @ W1.T + b1), rows are examples."),
-    "a1": ("scaled activations of layer 1", "a1 = h1 * mask1 / (1 - p1): dropped units are 0, kept ones are "
+    "a1": ("scaled activations of layer 1", "a1 is h1 * mask1 / (1 - p1): dropped units are 0, kept ones are "
                                             "multiplied by 1/(1-p1) = 2."),
     "h2": ("hidden activations of layer 2", "h2 = relu(a1 @ W2.T + b2): layer 2 sees the dropped-out, scaled a1."),
-    "a2": ("scaled activations of layer 2", "a2 = h2 * mask2 / (1 - p2), with the exact scale 1/(1-p2), not a "
+    "a2": ("scaled activations of layer 2", "a2 is h2 * mask2 / (1 - p2), with the exact scale 1/(1-p2), not a "
                                             "rounded one."),
     "y": ("network output", "y = a2 @ W3.T + b3 (no activation and no dropout after the output layer)."),
-    "loss": ("summed squared error", "loss = ((y - Y_target) ** 2).sum(): the SUM over examples and outputs, not "
+    "loss": ("summed squared error", "the loss is ((y - Y_target) ** 2).sum(): the SUM over examples and outputs, not "
                                      "the mean."),
-    "dY": ("MSE gradient", "dY = 2 * (y - Y_target), the gradient of the summed squared error."),
+    "dY": ("MSE gradient", "dY is 2 * (y - Y_target), the gradient of the summed squared error."),
     "grads": ("gradients", "compute the loss from tensors with requires_grad=True (clones of the parameters), "
                            "through the same masks, and call loss.backward()."),
     "new_params": ("one SGD step", "new_params[k] = params[k] - lr * grads[k], as new tensors."),

@@ -67,7 +67,7 @@ def _by_hand_mistake(name, hint, targets, **flags):
     suite.mistake(BY_HAND, name=name, hint=hint, targets=targets)(impl)
 
 
-_by_hand_mistake("by_hand_no_scaling", "the kept activations were not scaled by 1/(1-p): a1 = h1 * mask1 / (1 - p1).",
+_by_hand_mistake("by_hand_no_scaling", "the kept activations were not scaled by 1/(1-p): a1 is h1 * mask1 / (1 - p1).",
                  ("dropout_by_hand.a1", "dropout_by_hand.a2"), scale1=1.0, scale2=1.0)
 _by_hand_mistake("by_hand_rounded_scale", "the scale of layer 2 was rounded to 1.5 as on the worksheet; use the exact "
                  "1/(1-p2) = 1/0.67.", ("dropout_by_hand.a2",), scale2=1.5)
