@@ -311,3 +311,44 @@ def test_solution_stubs_on_the_documented_conventions():
         if name in ratios:
             biased = torch.log10((0.1 * p.grad).std(unbiased=False) / p.std(unbiased=False))
             assert torch.allclose(ratios[name], biased, atol=1e-6)
+
+
+# -- every known mistake, graded in-process (the student sandbox cannot import the instructor-only mistakes) ----
+def _in_process_grader():
+    from autograder import references
+    from autograder.checks import run_check
+    from autograder.notebooks import notebook_namespace
+    from autograder.student import LocalStudent
+    from autograder.suites import load_suite
+
+    suite = load_suite(ASSIGNMENT, hidden=True, mistakes=True)
+    refs = references.load(ASSIGNMENT, hidden=True)
+    base = notebook_namespace(solution_path(ASSIGNMENT))
+
+    def grade_ns(ns):
+        student = LocalStudent(dict(ns))
+        return {c.name: run_check(c, student, refs.of(c.name)) for c in suite.checks}
+
+    return suite, base, grade_ns
+
+
+def test_every_known_mistake_loses_its_targets_with_its_feedback_in_process():
+    suite, base, grade_ns = _in_process_grader()
+    assert all(r.passed for r in grade_ns(base).values())
+    problems = []
+    for m in suite.mistakes:
+        ns = dict(base)
+        ns[m.function] = m.impl
+        ns.update(m.namespace)
+        res = grade_ns(ns)
+        for target in m.targets:
+            if res[target].score >= res[target].points:
+                problems.append(f"{m.name}: no loss on {target}")
+        feedback = "\n".join(res[t].feedback for t in m.targets)
+        if (m.feedback or m.hint) not in feedback:
+            problems.append(f"{m.name}: feedback missing")
+        others = [n for n, r in res.items() if not r.passed and r.group != m.function and r.group not in m.affects]
+        if others:
+            problems.append(f"{m.name}: other groups fail {others}")
+    assert not problems, problems
+    assert len(suite.mistakes) >= 40

@@ -624,6 +624,7 @@ def update_to_data_ratios(model, lr):
     p.grad not None, where r = log10(std(lr * p.grad) / std(p)) as a 0-d float tensor (a Python float is
     accepted), std being torch's default (unbiased). Biases/vectors and parameters without a gradient are
     left out. Neither the parameters nor their .grad change (compute on copies: no in-place ops on p.grad).
+    Whether the returned tensors carry autograd history does not matter (torch.no_grad() is tidier).
     """
     ratios = {}
     for name, p in model.named_parameters():

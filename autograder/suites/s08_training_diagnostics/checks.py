@@ -105,7 +105,7 @@ def loss_value(ctx, kind, seed, n):
 
 
 @suite.check("initial_loss", points=1,
-             title="a measurement only: mode (train and eval, with BatchNorm), parameters, .grad and x unchanged",
+             title="a measurement only: no graph; mode (train and eval, with BatchNorm), parameters, .grad and x unchanged",
              cases=[{"kind": "mlp", "seed": 1, "n": 10, "train": False}, {"kind": "mlp", "seed": 2, "n": 10, "train": True}],
              hint="compute the loss in the model's current mode (no model.eval()/model.train()) under "
                   "torch.no_grad(), without backward: the model must come back exactly as it was given.")
@@ -119,6 +119,8 @@ def loss_side_effects(ctx, kind, seed, n, train):
     ctx.expect(not report["changed_mode"], f"initial_loss changed the train/eval mode of {report['changed_mode']}")
     ctx.expect(not report["changed_params"] and not report["changed_grads"],
                f"initial_loss changed parameters {report['changed_params']} / gradients {report['changed_grads']}")
+    ctx.expect(report["forwards_with_grad"] == 0, "initial_loss ran the model with autograd on (it built a graph)",
+               hint="a measurement needs no graph: run the forward pass under torch.no_grad().")
     ctx.expect(not train and not report["changed_buffers"] or train,
                f"initial_loss changed the buffers {report['changed_buffers']} of a model in eval mode")
     ctx.expect(torch.equal(args[1], x) and torch.equal(args[2], y), "initial_loss modified x or y")
@@ -336,7 +338,7 @@ def hooks_removed(ctx, kind, seed):
 
 
 @suite.check("activation_stats", points=1,
-             title="observes only: train/eval mode (BatchNorm model in both), parameters, .grad and x unchanged",
+             title="observes only: no graph; train/eval mode (BatchNorm model in both), parameters, .grad and x unchanged",
              cases=[{"kind": "mlp", "seed": 4, "train": False}, {"kind": "mlp", "seed": 5, "train": True}],
              hint="run the model as it is given (no model.eval()/model.train()), under torch.no_grad(), without "
                   "touching parameters or gradients.")
@@ -348,6 +350,8 @@ def stats_side_effects(ctx, kind, seed, train):
     ctx.expect(not report["changed_mode"], f"activation_stats changed the train/eval mode of {report['changed_mode']}")
     ctx.expect(not report["changed_params"] and not report["changed_grads"],
                f"activation_stats changed parameters {report['changed_params']} / gradients {report['changed_grads']}")
+    ctx.expect(report["forwards_with_grad"] == 0, "activation_stats ran the model with autograd on (it built a graph)",
+               hint="run the forward pass under torch.no_grad(): the statistics need no graph.")
     ctx.expect(train or not report["changed_buffers"],
                f"activation_stats changed the buffers {report['changed_buffers']} of a model in eval mode")
     ctx.expect(torch.equal(args[1], x), "activation_stats modified x")

@@ -5,6 +5,7 @@ mistake: ...") and, in the test suite, as submissions that must lose points on `
 ``feedback=`` is the text a property check prints instead (asserted by the tests).
 """
 
+import contextlib
 import math
 
 import torch
@@ -62,6 +63,12 @@ def initial_loss(model, x, y):  # noqa: F811
 def initial_loss(model, x, y):  # noqa: F811
     with torch.no_grad():
         return F.cross_entropy(model(x), y, reduction="sum")
+
+
+@suite.mistake("initial_loss", name="graph_built", targets=LOSS_SIDE,
+               hint="the forward pass ran with autograd on", feedback="initial_loss ran the model with autograd on")
+def initial_loss(model, x, y):  # noqa: F811
+    return F.cross_entropy(model(x), y)
 
 
 @suite.mistake("initial_loss", name="eval_left", targets=LOSS_SIDE,
@@ -154,7 +161,7 @@ def shrink_last_layer_(model, scale=0.01):  # noqa: F811
 
 # -- activation_stats ---------------------------------------------------------------------------------------
 def _stats(model, x, threshold=0.97, *, sat=None, relu_sat=None, std=None, remove=True, use_finally=True,
-           preact=False, set_eval=False, key=None):
+           preact=False, set_eval=False, key=None, no_grad=True):
     layers = [(name, m) for name, m in model.named_modules() if isinstance(m, (nn.Tanh, nn.ReLU))]
     stats = {}
 
@@ -175,7 +182,7 @@ def _stats(model, x, threshold=0.97, *, sat=None, relu_sat=None, std=None, remov
     handles = [m.register_forward_hook(make_hook(name)) for name, m in layers]
     if use_finally:
         try:
-            with torch.no_grad():
+            with torch.no_grad() if no_grad else contextlib.nullcontext():
                 model(x)
         finally:
             if remove:
@@ -229,6 +236,8 @@ _stats_mistake("hooks_left", "hooks still registered", ("activation_stats.hooks_
                feedback="hook(s) still registered after activation_stats returned")
 _stats_mistake("hooks_no_finally", "hooks left when the forward raises", ("activation_stats.hooks_removed",),
                use_finally=False, feedback="hook(s) left registered after the forward pass raised")
+_stats_mistake("graph_built", "the forward pass ran with autograd on", ("activation_stats.stats_side_effects",),
+               no_grad=False, feedback="activation_stats ran the model with autograd on")
 _stats_mistake("eval_left", "model switched to eval mode", ("activation_stats.stats_side_effects",), set_eval=True,
                feedback="run the model as it is given (no model.eval()/model.train())")
 
