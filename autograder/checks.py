@@ -247,6 +247,21 @@ class Context:
         _seed_grader(global_seed)
         return self.student.call_with_args(function, *args, global_seed=global_seed, **kwargs)
 
+    def call_kept(self, function: str, *args: Any, global_seed: int = 0, **kwargs: Any) -> wire.Ref:
+        """Call ``function`` but keep its result in the student's process: a :class:`~autograder.wire.Ref`
+        comes back, whatever the result's type. Pass it to a later call and it arrives as that very object
+        (a forward's cache of any type reaches the backward unchanged); read parts with
+        ``ctx.method(ref, "__getitem__", 0)`` (plain data) or ``ctx.method_kept(ref, "__getitem__", 1)`` (a Ref)."""
+        self.last_call = describe_call(function, args, kwargs)
+        _seed_grader(global_seed)
+        return self.student.call_kept(function, *args, global_seed=global_seed, **kwargs)
+
+    def method_kept(self, ref: wire.Ref, name: str, *args: Any, global_seed: int = 0, **kwargs: Any) -> wire.Ref:
+        """:meth:`method`, with the result kept in the student's process (a Ref comes back)."""
+        self.last_call = describe_call(f"{ref.type}.{name}", args, kwargs)
+        _seed_grader(global_seed)
+        return self.student.method_kept(ref, name, *args, global_seed=global_seed, **kwargs)
+
     def method(self, ref: wire.Ref, name: str, *args: Any, global_seed: int = 0, **kwargs: Any) -> Any:
         """Call ``ref.name(...)`` on a student object (globals seeded with ``global_seed``)."""
         self.last_call = describe_call(f"{ref.type}.{name}", args, kwargs)

@@ -65,6 +65,20 @@ class Student:
         both = self._answer(self._request(msg, self.call_timeout), name)
         return both["result"], both["args"]
 
+    def call_kept(self, name: str, *args: Any, global_seed: int | None = None, **kwargs: Any) -> wire.Ref:
+        """Like :meth:`call`, but the result stays in the student's process and a :class:`~autograder.wire.Ref`
+        comes back (whatever its type); passed as an argument later, it arrives as that very object."""
+        msg = {"op": "call", "target": {"name": name}, "args": [wire.encode(a) for a in args],
+               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed, "keep": True}
+        return self._answer(self._request(msg, self.call_timeout), name)
+
+    def method_kept(self, ref: wire.Ref, name: str, *args: Any, global_seed: int | None = None,
+                    **kwargs: Any) -> wire.Ref:
+        """:meth:`method`, with the result kept in the student's process (a Ref comes back)."""
+        msg = {"op": "call", "target": {"ref": ref.id, "method": name}, "args": [wire.encode(a) for a in args],
+               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed, "keep": True}
+        return self._answer(self._request(msg, self.call_timeout), f"{ref.type}.{name}")
+
     def method(self, ref: wire.Ref, name: str, *args: Any, global_seed: int | None = None, **kwargs: Any) -> Any:
         """Call ``ref.name(*args, **kwargs)`` on an object that lives with the student."""
         msg = {"op": "call", "target": {"ref": ref.id, "method": name}, "args": [wire.encode(a) for a in args],

@@ -463,13 +463,15 @@ class DiffStudent(Student):
                 raise
             return None, args, kwargs, exc
 
-    def _encode_reply(self, worker, value, args, exc, return_args: bool) -> dict:
+    def _encode_reply(self, worker, value, args, exc, return_args: bool, keep: bool = False) -> dict:
         from autograder import wire
 
         if exc is not None:
             kind = "not_implemented" if isinstance(exc, NotImplementedError) else "exception"
             return {"ok": False, "error": {"kind": kind, "type": type(exc).__name__, "message": str(exc)[:500],
                                            "traceback": ""}}
+        if keep:
+            value = worker.keep(value)
         if return_args:
             value = {"result": value, "args": list(args)}
         try:
@@ -490,7 +492,7 @@ class DiffStudent(Student):
                 sol_v, sol_a, sol_k, sol_e = self._invoke(self.sol, msg)
             except LookupError:
                 return self.sol.call(msg)
-            reply = self._encode_reply(self.sol, sol_v, sol_a, sol_e, bool(msg.get("return_args")))
+            reply = self._encode_reply(self.sol, sol_v, sol_a, sol_e, bool(msg.get("return_args")), bool(msg.get("keep")))
             try:
                 mmsg = self._translate(msg)
                 mut_v, mut_a, mut_k, mut_e = self._invoke(self.mut, mmsg)
@@ -509,7 +511,7 @@ class DiffStudent(Student):
                     d = f"result aliasing: {pa} vs {pm}"
             if d:
                 self._differ(f"{_describe_msg(msg)}: {d}")
-            mreply = self._encode_reply(self.mut, mut_v, mut_a, mut_e, bool(msg.get("return_args")))
+            mreply = self._encode_reply(self.mut, mut_v, mut_a, mut_e, bool(msg.get("return_args")), bool(msg.get("keep")))
             if reply.get("ok") and mreply.get("ok"):
                 self._map_refs(reply["value"], mreply["value"])
             if self.float64_variant and "name" in msg["target"] and not _has_ref(msg) and self.difference is None:

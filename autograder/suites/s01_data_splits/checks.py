@@ -147,12 +147,12 @@ def reference(ctx, n, seed, ratios=None):
 def split_inputs_unchanged(ctx, n, seed):
     x, y = make_rows(ctx.gen(1000 + n), n)
     out, after = ctx.call_with_args("split_data", x, y, seed=seed)
-    expect_split_form(ctx, out, x)
-    expect_judgeable(ctx, out, n, "whether the inputs are kept")
     ctx.expect_unchanged(after[0], x, "split_data changed x in place",
                          hint="index with a permutation (x[idx]) to build new tensors; do not shuffle x itself.")
     ctx.expect_unchanged(after[1], y, "split_data changed y in place",
                          hint="index with a permutation (y[idx]) to build new tensors; do not shuffle y itself.")
+    expect_split_form(ctx, out, x)
+    expect_judgeable(ctx, out, n, "whether the inputs are kept")
 
 
 def make_features(gen: torch.Generator, n: int, d: int, dtype: str = "float32") -> torch.Tensor:

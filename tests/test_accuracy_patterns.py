@@ -1,0 +1,147 @@
+"""Issue 8's patterns, one test each: wrong submissions that used to keep full marks now lose points on
+the check that owns the mistake, with feedback that names it; correct ones written differently keep
+full marks (DESIGN.md §7).
+
+Submissions are graded in process (tools/mutation.py: the solution notebook's namespace with the
+submission swapped in, every check of the assignment through LocalStudent, references as recorded);
+tests/test_assignments.py grades the known mistakes through the sandboxed engine.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+import torch
+
+from autograder.student import LocalStudent
+from tools import mutation
+
+_STATES: dict = {}
+
+
+def state(assignment: str) -> mutation.State:
+    if assignment not in _STATES:
+        _STATES[assignment] = mutation.State(assignment)
+    return _STATES[assignment]
+
+
+def grade(assignment: str, source: str, groups: tuple[str, ...] | None = None) -> dict:
+    """Grade the solution notebook with ``source`` run after it (it redefines some names): {check: result}."""
+    st = state(assignment)
+    ns = mutation.build_namespace(assignment, st.nb)
+    exec(compile(source, "<submission>", "exec"), ns)
+    checks = [c for c in st.suite.checks if groups is None or c.group in groups]
+    return {r.name: r for r in mutation.grade_namespace(ns, checks, st.references, stop_early=False)}
+
+
+def lost(results: dict) -> dict:
+    return {n: r for n, r in results.items() if r.score < r.points}
+
+
+def assert_full(results: dict) -> None:
+    bad = {n: r.feedback for n, r in lost(results).items()}
+    assert not bad, bad
+
+
+def assert_caught(results: dict, check: str, text: str, only: tuple[str, ...] | None = None) -> None:
+    """``check`` lost points with ``text`` in its feedback; with ``only``, no check outside it lost any."""
+    missed = lost(results)
+    assert check in missed, f"{check} kept its points; lost: {sorted(missed)}"
+    assert text in missed[check].feedback, missed[check].feedback
+    if only is not None:
+        extra = sorted(n for n in missed if not any(n.startswith(o) for o in only))
+        assert not extra, {n: missed[n].feedback for n in extra}
+
+
+# -- the engine: a result kept in the student's process (any cache type reaches the backward) -------------
+
+def test_kept_result_arrives_as_the_same_object():
+    cache_type = collections.namedtuple("Cache", "x scale")
+    ns = {"fwd": lambda x: (x * 2, cache_type(x, 3.0)),
+          "bwd": lambda dout, cache: (type(cache).__name__, dout * cache.scale + cache.x)}
+    student = LocalStudent(ns)
+    kept = student.call_kept("fwd", torch.ones(2))
+    assert torch.equal(student.method(kept, "__getitem__", 0), torch.full((2,), 2.0))
+    cache = student.method_kept(kept, "__getitem__", 1)
+    name, dx = student.call("bwd", torch.ones(2), cache)
+    assert name == "Cache" and torch.equal(dx, torch.full((2,), 4.0))
+
+
+# -- 01 data splits -------------------------------------------------------------------------------------
+
+SPLIT_OK_1 = '''
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
+    g = torch.Generator()
+    g.manual_seed(seed)
+    order = torch.randperm(len(x), generator=g).tolist()
+    a = int(len(x) * ratios[0]); b = a + int(len(x) * ratios[1])
+    parts = {"train": order[:a], "val": order[a:b], "test": order[b:]}
+    return {k: (x[torch.tensor(v, dtype=torch.long)], y[torch.tensor(v, dtype=torch.long)]) for k, v in parts.items()}
+'''
+SPLIT_OK_2 = '''
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
+    perm = torch.randperm(x.size(0), generator=torch.Generator().manual_seed(seed))
+    n_tr, n_va = int(x.size(0) * ratios[0]), int(x.size(0) * ratios[1])
+    tr, va, te = perm.split([n_tr, n_va, x.size(0) - n_tr - n_va])
+    return dict(train=(x.index_select(0, tr), y.index_select(0, tr)), val=(x[va], y[va]), test=(x[te], y[te]))
+'''
+STD_OK_1 = '''
+def standardize(train_x, *others):
+    mu = train_x.mean(0, keepdim=True)
+    sd = ((train_x - mu) ** 2).mean(0, keepdim=True).sqrt()
+    sd = sd.masked_fill(sd == 0, 1.0)
+    return tuple((t - mu) / sd for t in (train_x,) + others)
+'''
+STD_OK_2 = '''
+def standardize(train_x, *others):
+    var, mean = torch.var_mean(train_x, dim=0, correction=0)
+    std = var.sqrt()
+    std[std == 0] = 1
+    out = [(train_x - mean) / std]
+    for o in others:
+        out.append((o - mean) / std)
+    return tuple(out)
+'''
+
+
+@pytest.mark.parametrize("source", [SPLIT_OK_1, SPLIT_OK_2, STD_OK_1, STD_OK_2])
+def test_01_alternative_correct_implementations_keep_full_marks(source):
+    assert_full(grade("01_data_splits", source))
+
+
+def test_01_split_data_that_ignores_ratios_loses_the_size_points():
+    src = SPLIT_OK_2.replace("int(x.size(0) * ratios[0]), int(x.size(0) * ratios[1])",
+                             "int(x.size(0) * 0.8), int(x.size(0) * 0.1)")
+    assert_caught(grade("01_data_splits", src, ("split_data",)), "split_data.sizes", "sizes (train, val, test)",
+                  only=("split_data.sizes", "split_data.reference"))
+
+
+def test_01_split_data_that_shuffles_x_in_place_loses_the_inputs_point():
+    src = SPLIT_OK_2.replace("    perm = torch", "    p0 = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))\n"
+                                               "    x[:] = x.clone()[torch.arange(len(x)).flip(0)].flip(0)\n"
+                                               "    x.mul_(1.0); y.add_(0); x[0, 1] += 1.0\n    perm = torch")
+    assert_caught(grade("01_data_splits", src, ("split_data",)), "split_data.split_inputs_unchanged",
+                  "split_data changed x in place")
+
+
+def test_01_empty_or_one_row_splits_earn_no_pairing_or_seeded_points():
+    empty = '''
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
+    return {k: (x[:0], y[:0]) for k in ("train", "val", "test")}
+'''
+    one_row = '''
+def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
+    i = torch.randint(len(x), (1,), generator=torch.Generator().manual_seed(seed))
+    return {k: (x[i], y[i]) for k in ("train", "val", "test")}
+'''
+    for src in (empty, one_row):
+        res = grade("01_data_splits", src, ("split_data",))
+        earned = {n: r.score for n, r in res.items() if r.score > 0}
+        assert not earned, earned
+
+
+def test_01_standardize_keeps_float64():
+    src = STD_OK_1.replace("return tuple((t - mu) / sd", "return tuple(((t - mu) / sd).float()")
+    assert_caught(grade("01_data_splits", src, ("standardize",)), "standardize.train_stats.hidden",
+                  "failed on a hidden case")
