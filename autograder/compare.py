@@ -115,6 +115,20 @@ def rel_error(a, b) -> float:
     return float(np.linalg.norm(a - b)) / denom if denom > 0 else 0.0
 
 
+def vjp(f, inputs, dout) -> tuple:
+    """Autograd's gradients of ``sum(f(*inputs) * dout)`` with respect to each of ``inputs`` (copies), i.e. the
+    backward pass of ``f`` for the upstream gradient ``dout`` — the reference for a student's backward.
+
+    Through a scalar on purpose: ``torch.autograd.grad(out, inputs, dout)`` with a non-scalar ``out``
+    imports ``torch.fx.experimental.symbolic_shapes`` on first use (about a second), the scalar does not;
+    the gradients are the same numbers.
+    """
+    import torch
+
+    leaves = [t.detach().clone().requires_grad_(True) for t in inputs]
+    return torch.autograd.grad((f(*leaves) * dout).sum(), leaves)
+
+
 def numerical_gradient(f, x, h: float = 1e-3):
     """Gradient of the scalar ``f()`` with respect to every entry of the tensor ``x``, by the fourth-order
     centred difference ``(-f(x+2h) + 8 f(x+h) - 8 f(x-h) + f(x-2h)) / 12h``.

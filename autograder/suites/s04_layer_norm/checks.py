@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import Suite
-from autograder.compare import close
+from autograder.compare import close, vjp
 
 suite = Suite(__name__)
 # ---------------------------------------------------------------------------------------------
@@ -126,9 +126,7 @@ def row_independent(ctx, shape, seed):
 
 
 def reference_grads(x, gamma, beta, dout, eps):
-    xs, gs, bs = (t.clone().requires_grad_(True) for t in (x, gamma, beta))
-    out = F.layer_norm(xs, (x.shape[-1],), gs, bs, eps)
-    return torch.autograd.grad(out, (xs, gs, bs), dout)
+    return vjp(lambda x, g, b: F.layer_norm(x, (x.shape[-1],), g, b, eps), (x, gamma, beta), dout)
 
 
 def run_backward(ctx, shape, seed, eps=1e-5):
