@@ -44,6 +44,8 @@ def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
     except SandboxUnavailable as exc:  # DESIGN.md §1: no sandbox, no user drop, not trusted: refuse
         result.error = str(exc)
         return result
+    if proc.warning:  # a weaker isolation than the sandbox: every report says so
+        result.notes.append(proc.warning)
     try:
         suite = load_suite(result.assignment, hidden=hidden)
         refs = references.load(result.assignment, hidden=hidden)

@@ -85,11 +85,15 @@ ATTACKS = [
            "    importlib.import_module('autograder.suites.s01_data_splits.' + m)\n"),
     Attack("exec_solution_notebook", "secrets", "import glob, json, os, autograder\n"
            "repo = os.path.dirname(os.path.dirname(autograder.__file__))\n"
-           "for path in glob.glob(repo + '/solutions/*/*.ipynb') + glob.glob(repo + '/solutions/*/*.py'):\n"
-           "    if path.endswith('.ipynb'):\n"
-           "        for c in json.load(open(path))['cells']:\n"
-           "            if c['cell_type'] == 'code' and c['metadata'].get('nbgrader', {}).get('solution'):\n"
-           "                exec(''.join(c['source']), globals())\n"),
+           "for path in glob.glob(repo + '/solutions/01_data_splits/*.ipynb'):\n"
+           "    for c in json.load(open(path))['cells']:\n"
+           "        if c['cell_type'] == 'code' and c['metadata'].get('nbgrader', {}).get('solution'):\n"
+           "            exec(''.join(c['source']), globals())\n"),
+    Attack("reference_values_as_answers", "secrets", "import glob, json, os, autograder\n"
+           "pkg = os.path.dirname(autograder.__file__)\n"
+           "refs = {}\nfor f in glob.glob(pkg + '/suites/s01_data_splits/references/*.json'):\n"
+           "    refs.update(json.load(open(f)).get('checks', {}))\n"
+           "assert not refs, 'read %d checks of reference values' % len(refs)\n"),
     Attack("search_filesystem_for_solutions", "secrets", "import os, time\nt = time.time()\nhits = []\n"
            "for root, dirs, files in os.walk('/'):\n"
            "    if time.time() - t > 8 or root.startswith(('/proc', '/sys')):\n        dirs[:] = []\n        continue\n"

@@ -222,3 +222,13 @@ def test_a_grader_failure_costs_only_that_notebook(tmp_path, monkeypatch, capsys
     by_path = {nb["path"]: nb for nb in report["notebooks"]}
     assert "simulated grader bug" in by_path[broken]["error"]
     assert by_path[solution_path("01_data_splits")]["score"] == by_path[solution_path("01_data_splits")]["max_score"]
+
+
+def test_a_trusted_unsandboxed_run_says_so_in_the_report(monkeypatch):
+    monkeypatch.setattr(namespaces, "problem_here", lambda: "namespaces disabled for this test")
+    monkeypatch.setattr("autograder.sandbox.process.unprivileged_user", lambda: None)
+    import dataclasses
+
+    result = grade_notebook(solution_path("01_data_splits"), limits=dataclasses.replace(FAST_LIMITS, trusted_code=True))
+    assert result.error is None and result.score == result.max_score
+    assert any(n.startswith("UNSANDBOXED (--trusted-code)") for n in result.notes), result.notes

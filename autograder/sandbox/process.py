@@ -73,8 +73,9 @@ class StudentProcess:
                 self.user = user
                 os.fchown(self._log.fileno(), *user)
                 os.chown(self.workdir, *user)
-                self.warning = (f"no sandbox ({sandbox_problem}): student code ran as uid {user[0]} only, which "
-                                f"protects only what file permissions protect")
+                lock_secrets_for_fallback()
+                self.warning = (f"no sandbox ({sandbox_problem}): student code ran as uid {user[0]} only; the "
+                                f"course's secret files were made readable by root only for it")
                 return "uid"
             drop = f"the unprivileged user (uid {user[0]}) cannot run this Python ({drop})"
         reason = f"no sandbox for student code: namespaces are unavailable ({sandbox_problem}) and {drop}"
@@ -241,6 +242,27 @@ class StudentProcess:
 
     def run_cell(self, index: int, source: str, timeout: float) -> dict:
         return self.request({"op": "run_cell", "index": index, "source": source}, timeout)
+
+
+_LOCKED: list[bool] = []
+
+
+def lock_secrets_for_fallback() -> None:
+    """The uid fallback protects only what file modes protect, so before any student code runs as the
+    unprivileged user, the course's secrets become root-only: the suites' hidden checks, hidden
+    references and mistakes (:func:`autograder.bundles.lockdown.lock_down`) and the repository's
+    ``solutions/``, ``tests/`` and ``.git`` folders, where they exist and belong to root. Once per process."""
+    if _LOCKED:
+        return
+    from autograder import paths
+    from autograder.bundles.lockdown import lock_down
+
+    lock_down(paths.PACKAGE_DIR)
+    for name in ("solutions", "tests", ".git"):
+        folder = os.path.join(paths.REPO_ROOT, name)
+        if os.path.isdir(folder) and os.stat(folder).st_uid == 0:
+            os.chmod(folder, 0o700)
+    _LOCKED.append(True)
 
 
 MAX_REPLY_BYTES = 64 * 1024 * 1024
