@@ -1,107 +1,21 @@
-"""Shared fixtures: build submissions from the solution notebooks and grade them."""
+"""Fixtures shared by every test (``grade``). Helpers are in ``helpers.py`` (``from helpers import ...``);
+``from conftest import ...`` still works while tests migrate."""
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+TESTS = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, TESTS)  # `import helpers` from tests in sub-folders
+sys.path.insert(0, os.path.dirname(TESTS))
+
+from helpers import *  # noqa: E402,F401,F403 - compatibility: `from conftest import ...`
+from helpers import limits_for  # noqa: E402
 
 from autograder.engine import grade_notebook  # noqa: E402
-from autograder.sandbox.limits import Limits  # noqa: E402
-
-
-def solution_path(assignment: str) -> str:
-    return os.path.join(REPO, "solutions", assignment, f"{assignment}.ipynb")
-
-
-def student_path(assignment: str) -> str:
-    return os.path.join(REPO, "assignments", assignment, f"{assignment}.ipynb")
-
-
-def load_nb(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-def code_cell(source: str) -> dict:
-    return {"cell_type": "code", "execution_count": None, "id": "injected", "metadata": {}, "outputs": [],
-            "source": source}
-
-
-def with_cells_after(nb: dict, grade_id: str, sources: list[str]) -> dict:
-    """A copy of ``nb`` with new code cells right after the cell whose nbgrader grade_id is ``grade_id``."""
-    nb = copy.deepcopy(nb)
-    for i, cell in enumerate(nb["cells"]):
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            taken = {c.get("id") for c in nb["cells"]}
-            for k, src in enumerate(sources):
-                cell_k = code_cell(src)
-                cell_k["id"] = next(f"injected{n}" for n in range(k, k + len(taken) + 1) if f"injected{n}" not in taken)
-                taken.add(cell_k["id"])
-                nb["cells"].insert(i + 1 + k, cell_k)
-            return nb
-    raise KeyError(f"no cell with grade_id {grade_id}")
-
-
-def with_cell_appended(nb: dict, source: str) -> dict:
-    nb = copy.deepcopy(nb)
-    cell = code_cell(source)
-    cell["id"] = f"appended{len(nb['cells'])}"
-    nb["cells"].append(cell)
-    return nb
-
-
-def write_nb(nb: dict, path) -> str:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(nb, fh)
-    return str(path)
-
-
-def mistake_submission(assignment: str, mistake, tmp_path) -> str:
-    """The solution notebook with ``mistake`` swapped in for its function, right after the solution cell."""
-    nb = load_nb(solution_path(assignment))
-    names = [mistake.function, *mistake.namespace]
-    src = (f"from autograder.suites.s{assignment} import mistakes as _mistakes\n"
-           f"_m = [m for m in _mistakes.suite.mistakes if m.name == {mistake.name!r} "
-           f"and m.function == {mistake.function!r}][0]\n"
-           f"{mistake.function} = _m.impl\n"
-           + "".join(f"{n} = _m.namespace[{n!r}]\n" for n in names[1:]))
-    grade_id = mistake.cell or mistake.function
-    path = write_nb(with_cells_after(nb, grade_id, [src]), tmp_path / f"{assignment}-{mistake.name}.ipynb")
-    MISTAKE_SUBMISSIONS[path] = assignment
-    return path
-
-
-#: Notebooks made by :func:`mistake_submission` (trusted: they import the suite's known mistakes, so their
-#: suite folder must stay visible in the sandbox) -> their assignment.
-MISTAKE_SUBMISSIONS: dict[str, str] = {}
-
-
-def limits_for(path, limits: Limits | None = None) -> Limits:
-    """``limits`` (default :data:`FAST_LIMITS`), revealing the suite folder to a known-mistake submission."""
-    import dataclasses
-
-    limits = limits or FAST_LIMITS
-    assignment = MISTAKE_SUBMISSIONS.get(str(path))
-    return dataclasses.replace(limits, reveal_suites=(assignment,)) if assignment else limits
-
-
-def assert_full_marks(result) -> None:
-    """Graded without error or cell errors, every check passed, the whole score earned."""
-    assert result.error is None, result.error
-    assert not result.cell_errors, result.cell_errors
-    failing = [(c.name, c.status, c.feedback) for c in result.checks if not c.passed]
-    assert not failing, failing
-    assert result.score == result.max_score > 0
-
-
-FAST_LIMITS = Limits(cell_timeout=20, notebook_timeout=90, call_timeout=20)
 
 
 @pytest.fixture

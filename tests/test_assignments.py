@@ -9,7 +9,7 @@ import json
 from contextlib import redirect_stdout
 
 import pytest
-from conftest import assert_full_marks, mistake_submission, solution_path, student_path
+from helpers import assert_full_marks, mistake_submission, solution_path, student_path
 
 from autograder import compare, references, wire
 from autograder.notebooks import notebook_namespace, read_notebook
