@@ -311,14 +311,20 @@ def test_fit_that_adds_parameters_to_the_model_is_caught(judge):
     assert "the model changed after stopper.restore(model)" in results["fit.restores_at_end"].feedback
 
 
-def test_tensor_results_are_accepted(judge):
-    """step may return a bool tensor, history may hold one-element tensors."""
+def test_bool_tensor_decisions_are_accepted(judge):
     stopper = ALT_A["EarlyStopping"].replace("return self.counter >= self.patience",
                                              "return torch.tensor(self.counter >= self.patience)")
+    results = judge("EarlyStopping", stopper)
+    assert all(r.passed for r in results.values()), [(n, r.feedback) for n, r in results.items() if not r.passed]
+
+
+def test_history_of_loss_tensors_is_named(judge):
+    """history holds Python floats (loss.item()); loss tensors would keep their autograd graphs alive."""
     fit = ALT_A["fit"].replace('history["val_loss"].append(val_loss)',
                                'history["val_loss"].append(torch.tensor(val_loss))')
-    results = judge(None, stopper + "\n" + fit)
-    assert all(r.passed for r in results.values()), [(n, r.feedback) for n, r in results.items() if not r.passed]
+    results = judge("fit", fit)
+    assert all(r.score == 0 for r in results.values())
+    assert "append loss.item() (a float), not the loss tensor" in results["fit.history_values"].feedback
 
 
 def test_hidden_feedback_reveals_no_sequence(judge):

@@ -345,7 +345,7 @@ from torch.utils.data import DataLoader, TensorDataset
 NOISE = 0.3        # fraction of wrong training/validation labels (try 0.2 and 0.4)
 EPOCHS = 60        # the full run, without stopping
 PATIENCE = 5
-LR = 0.1
+LR = 0.3
 BATCH = 32
 print(f"data set: scikit-learn load_digits (1797 images of 8x8, 10 classes); label noise {NOISE:.0%}")
 

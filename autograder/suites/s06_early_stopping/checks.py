@@ -278,11 +278,12 @@ def expect_history(ctx, history) -> dict:
         values = history[key]
         ctx.expect(isinstance(values, (list, tuple)), f"history[{key!r}] should be a list; got "
                                                       f"{compare.describe_value(values)}")
-        values = [as_number(v) for v in values]
-        ctx.expect(all(isinstance(v, float) for v in values),
+        ctx.expect(all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values),
                    f"history[{key!r}] should hold one Python float per epoch; got "
-                   f"{[compare.describe_value(v) for v in values][:4]}")
-        out[key] = values
+                   f"{[compare.describe_value(v) for v in values][:4]}",
+                   hint="append loss.item() (a float), not the loss tensor: a tensor that requires grad keeps "
+                        "its whole autograd graph alive.")
+        out[key] = [float(v) for v in values]
     ctx.expect(len(out["train_loss"]) == len(out["val_loss"]),
                f"history has {len(out['train_loss'])} training losses but {len(out['val_loss'])} validation losses")
     return out
@@ -377,8 +378,7 @@ def restores_at_end(ctx, task, seed, max_epochs, stop_at, restore_epoch):
     ctx.expect(len(restores) == 1 and calls[-1][0] == "restore",
                f"stopper.restore should be called once, after the last step; the calls were "
                f"{[c[0] for c in calls]}")
-    ident = ctx.method(model, "ident")
-    ctx.expect(restores[0][2] == ident and all(c[2] == ident for c in calls),
+    ctx.expect(all(ctx.method(stopper, "same_model", model)),
                "fit trained or restored another model than the one passed in (a copy?): the caller's model must be "
                "the one that ends with the best state")
     got = ctx.method(model, "snapshot")
