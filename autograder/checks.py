@@ -130,28 +130,21 @@ class Suite:
         return check
 
     def check(self, group: str, *, points: float, title: str, cases: list[dict] | None = None,
-              hint: str = "", name: str | None = None):
-        """Decorator: register a visible check of ``group`` (usually the stub's name)."""
+              hint: str = "", name: str | None = None, hidden: bool = False):
+        """Decorator: register a check of the exercise ``group`` (the stub's name); ``hidden``: it runs
+        only when the course grades."""
 
         def deco(fn: Callable) -> Callable:
-            check = Check(name or f"{group}.{fn.__name__}", group, title, float(points), False, fn,
+            check = Check(name or f"{group}.{fn.__name__}", group, title, float(points), hidden, fn,
                           list(cases or [{}]), hint)
             fn.check = self._add(check)  # type: ignore[attr-defined]
             return fn
 
         return deco
 
-    def hidden_check(self, group: str, *, points: float, title: str, cases: list[dict] | None = None,
-                     hint: str = "", name: str | None = None):
-        """Decorator: register a check that runs only at grading."""
-
-        def deco(fn: Callable) -> Callable:
-            check = Check(name or f"{group}.{fn.__name__}", group, title, float(points), True, fn,
-                          list(cases or [{}]), hint)
-            fn.check = self._add(check)  # type: ignore[attr-defined]
-            return fn
-
-        return deco
+    def hidden_check(self, group: str, **options):
+        """Decorator: register a check that runs only when the course grades (``check(..., hidden=True)``)."""
+        return self.check(group, hidden=True, **options)
 
     def hidden(self, visible_fn: Callable, *, points: float, cases: list[dict], name: str | None = None,
                title: str | None = None, hint: str | None = None) -> Check:
