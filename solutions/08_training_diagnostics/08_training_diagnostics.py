@@ -230,7 +230,10 @@ points
 # factor, times a few) with random biases; the second is the same network after `shrink_last_layer_`. Both
 # train with the same Adam settings (lr 0.01, batches of 64). Watch the first tens of steps: the confidently
 # wrong network spends them bringing its loss down from about 18 to $\ln 10$ — the "hockey stick" — while the
-# fixed one starts learning at once and stays ahead.
+# fixed one starts learning at once and stays ahead for about a hundred steps. The damage outlives the
+# hockey stick: the printed validation loss of the first network stays several times higher (its logits
+# remain overconfident), for a similar accuracy. (`initial_loss` measures any loss on any batch: here the
+# validation loss after training.)
 
 # %% nbgrader={"grade": false, "grade_id": "init_loss_demo", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
 def confident_mlp(seed=0):
@@ -263,9 +266,14 @@ print(f"confidently wrong model: initial loss {initial_loss(wrong, x_train, y_tr
 print(f"after shrink_last_layer_: initial loss {initial_loss(fixed, x_train, y_train).item():.3f}")
 curves = {name: train(m, 300, 0.01, name, adam=True) for name, m in (("last layer too large", wrong),
                                                                      ("last layer shrunk", fixed))}
+for name, m in (("last layer too large", wrong), ("last layer shrunk", fixed)):
+    print(f"{name:>20}: after 300 steps, validation loss {initial_loss(m, x_val, y_val).item():.3f}, "
+          f"validation accuracy {100 * accuracy(m, x_val, y_val):.1f}%")
 fig, ax = plt.subplots(figsize=(7, 3.5))
+window = 10
 for name, losses in curves.items():
-    ax.plot(losses, label=name, alpha=0.8)
+    smooth = torch.tensor(losses).unfold(0, window, 1).mean(1)
+    ax.plot(range(window - 1, len(losses)), smooth.numpy(), label=f"{name} (mean of {window} steps)")
 ax.axhline(math.log(NUM_CLASSES), color="k", ls="--", lw=1, label="ln 10")
 ax.set_xlabel("training step (Adam)")
 ax.set_ylabel("training loss (cross-entropy)")
@@ -525,7 +533,8 @@ for label, act, nl in (("ReLU, torch default", nn.ReLU, None), ("ReLU, kaiming_i
     stats = activation_stats(net, x_probe)
     ax2.plot([float(s["std"]) for s in stats.values()], marker=".", label=label)
 ax2.set_yscale("log")
-ax2.set_xlabel("layer")
+ax2.set_xticks(range(0, 20, 2))
+ax2.set_xlabel("layer (index of the activation module)")
 ax2.set_ylabel("std of the layer's output")
 ax2.set_title("Activation scale with depth at initialization")
 ax2.legend(fontsize=8)
@@ -653,6 +662,14 @@ points
 # learning rates. Top row: your `update_to_data_ratios` at every step, one line per weight matrix, with the
 # dashed $-3$ guide. Bottom row: the grad-to-data ratio $\log_{10}(\operatorname{std}\nabla W /
 # \operatorname{std} W)$ (the update ratio without $\eta$). The validation accuracy is in each title.
+#
+# What to look for: at `lr = 1e-4` every ratio sits near $-5$ — each step changes the weights by a
+# hundred-thousandth, nothing is learned in 300 steps. At `lr = 0.1` the ratios start near $-2$ and settle
+# around the $-3$ line while the network learns. At `lr = 5` they start near $0$ — one step changes a weight
+# matrix as much as its whole spread — and the run degenerates (the ratios then swing erratically below
+# the plot). The last layer (`18.weight`, no BN after it) runs higher than the others, as in Karpathy's
+# plot; a layer far from the pack is one to look at. With BN a wide range of rates trains (0.5 to 2 work
+# too); the ratio tells you where in that range you are.
 
 # %% nbgrader={"grade": false, "grade_id": "ratio_demo", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
 lrs = {"too low (lr = 1e-4)": 1e-4, "about right (lr = 0.1)": 0.1, "too high (lr = 5)": 5.0}
@@ -672,6 +689,8 @@ for col, (label, lr) in enumerate(lrs.items()):
             axes[row, col].plot([h[name] for h in hist], lw=1, label=name)
         axes[row, col].set_xlabel("SGD step")
     axes[0, col].axhline(-3, color="k", ls="--", lw=1)
+    axes[0, col].set_ylim(-7, 0.5)  # a diverging run dips far lower; the interesting range is around -3
+    axes[1, col].set_ylim(-6, 1)
     axes[0, col].set_title(f"{label}\nval. accuracy {100 * acc:.0f}%, last loss {losses[-1]:.2f}")
     axes[1, col].set_title("grad:data ratio")
 axes[0, 0].set_ylabel("log10 std(lr*grad) / std(W)")
