@@ -166,7 +166,7 @@ class Autoencoder(nn.Module):
         return x_hat
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_Autoencoder", "locked": true, "points": 9.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "check_Autoencoder", "locked": true, "points": 11, "schema_version": 3, "solution": false, "task": false}
 points = check("Autoencoder")
 ### BEGIN HIDDEN TESTS
 points += check("Autoencoder", hidden=True)

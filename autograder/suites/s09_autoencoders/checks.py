@@ -199,6 +199,49 @@ def forward(ctx, in_dim, code_dim, hidden, n, seed):
     ctx.expect_equal(x_hat, ref_decode(w, ref_encode(w, x)), "model(x)", tier="composite")
 
 
+def ref_grads(w, x, weights_out, method):
+    """Gradients of sum(out * weights_out) with respect to the grader's weights, per shape (the two (H,)
+    biases listed separately: encoder first, decoder second)."""
+    p = {k: t.clone().requires_grad_(True) for k, t in w.items()}
+    bh_dec = w["bh"].clone().requires_grad_(True)
+    enc = lambda t: torch.relu(t @ p["W1"].T + p["bh"]) @ p["W2"].T + p["b2"]  # noqa: E731
+    dec = lambda z: torch.sigmoid(torch.relu(z @ p["W3"].T + bh_dec) @ p["W4"].T + p["b4"])  # noqa: E731
+    out = {"encode": enc, "decode": dec, "__call__": lambda t: dec(enc(t))}[method](x)
+    (out * weights_out).sum().backward()
+    grads: dict = {}
+    for t in (*p.values(), bh_dec):
+        grads.setdefault(tuple(t.shape), []).append(torch.zeros_like(t) if t.grad is None else t.grad)
+    return grads
+
+
+@suite.check("Autoencoder", points=1,
+             title="gradients of encode, decode and forward reach every parameter (checked with autograd)",
+             cases=[{"in_dim": 9, "code_dim": 3, "hidden": 5, "n": 4, "seed": 3}],
+             hint="keep the computation differentiable: no .detach(), torch.no_grad() or .data inside the module; "
+                  "every layer's parameters must receive gradients.")
+def gradients(ctx, in_dim, code_dim, hidden, n, seed):
+    D, C, H = dims(in_dim, code_dim, hidden)
+    g = ctx.gen(seed + 100)
+    inputs = {"encode": pixels(g, n, D), "decode": torch.randn(n, C, generator=g), "__call__": pixels(g, n, D)}
+    for method, x in inputs.items():
+        ref, w = loaded(ctx, in_dim, code_dim, hidden, seed)
+        out = ctx.method_kept(ref, method, x)
+        what = "model(x)" if method == "__call__" else f"{method}(...)"
+        ctx.expect(ctx.attr(out, "requires_grad") is True,
+                   f"the result of {what} does not require gradients: it was detached from the parameters")
+        weights_out = torch.randn(n, C if method == "encode" else D, generator=g)
+        loss = ctx.method_kept(ctx.method_kept(out, "mul", weights_out), "sum")
+        ctx.method(loss, "backward")
+        expected = ref_grads(w, x, weights_out, method)
+        for name, shape, _ in parameters_of(ctx, ref):
+            grad = ctx.attr(ctx.method_kept(ref, "get_parameter", name), "grad")
+            want = expected[tuple(shape)]
+            ok = any(compare.close(want_i, torch.zeros(shape) if grad is None else grad, "composite")
+                     for want_i in want)
+            ctx.expect(ok, f"after backward through {what}, the gradient of parameter {name!r} is "
+                           f"{'missing' if grad is None else 'not the one autograd computes'}")
+
+
 # ---------------------------------------------------------------------------------------------------
 # 2. mask_noise
 # ---------------------------------------------------------------------------------------------------
@@ -325,9 +368,14 @@ def eval_mode(ctx, n, d, p, seed):
     x = noisy_input(ctx.gen(seed + 50), (n, d))
     layer = ctx.call("MaskNoise", p, generator=gen_ref(seed))
     ctx.method(layer, "eval")
-    out = ctx.method(layer, "__call__", x)
+    kept = ctx.method_kept(layer, "__call__", fx_make("leaf", x))
+    out = ctx.method(kept, "detach")
     ctx.expect_equal(out, x, "eval-mode output (should be x)", tier="exact",
                      hint="noise was applied at evaluation time: in eval mode MaskNoise must return x unchanged.")
+    ctx.expect(ctx.attr(kept, "requires_grad") is True,
+               "the eval-mode output does not require gradients although x does: it was detached",
+               hint="return x itself in eval mode (no .detach(), .data or torch.no_grad()): gradients must flow "
+                    "through the layer, as through nn.Dropout.")
     ctx.method(layer, "train")
     again = ctx.method(layer, "__call__", x)
     frac = (again == 0).float().mean().item()
@@ -546,6 +594,10 @@ def loss_value(ctx, n, d, c, lam, seed):
                 ctx.fail("the loss matches a known mistake", hint=LOSS_VARIANTS[name])
     ctx.expect_equal(out, expected, "sparse_loss(model, x, lam)", tier="composite")
     ctx.expect_unchanged(args[1], x, "sparse_loss modified x in place")
+    kept = ctx.call_kept("sparse_loss", fx_make("probe", d, c, seed), x, lam)
+    ctx.expect(ctx.attr(kept, "requires_grad") is True,
+               "the loss returned by sparse_loss does not require gradients: it cannot train the model",
+               hint="return the loss tensor as computed (no .detach(), .item(), torch.no_grad()).")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ suite.hidden(v.encode, points=1, cases=[{"in_dim": 20, "code_dim": 2, "hidden": 
                                         {"in_dim": 6, "code_dim": 3, "hidden": None, "n": 9, "seed": 12}])
 suite.hidden(v.decode, points=1, cases=[{"in_dim": 20, "code_dim": 2, "hidden": 5, "n": 1, "seed": 13},
                                         {"in_dim": 6, "code_dim": 3, "hidden": None, "n": 9, "seed": 14}])
+suite.hidden(v.gradients, points=0.5, cases=[{"in_dim": 12, "code_dim": 2, "hidden": None, "n": 1, "seed": 17},
+                                             {"in_dim": 7, "code_dim": 4, "hidden": 3, "n": 6, "seed": 18}])
 suite.hidden(v.forward, points=0.5, cases=[{"in_dim": 15, "code_dim": 5, "hidden": 9, "n": 4, "seed": 15},
                                            {"in_dim": 784, "code_dim": 32, "hidden": None, "n": 2, "seed": 16}])
 

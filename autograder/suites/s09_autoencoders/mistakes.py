@@ -27,7 +27,7 @@ def _sparse_penalty(codes, lam):
 class _AE(nn.Module):
     code_act = out_act = dec_act = None
     fixed_hidden = None
-    as_list = False
+    as_list = no_grad_encode = False
 
     def __init__(self, in_dim=784, code_dim=32, hidden=128):
         super().__init__()
@@ -50,6 +50,9 @@ class _AE(nn.Module):
         return x
 
     def encode(self, x):
+        if self.no_grad_encode:
+            with torch.no_grad():
+                return self.encoder(x)
         return self._run(self.layers[:self.n_enc], x) if self.as_list else self.encoder(x)
 
     def decode(self, code):
@@ -75,6 +78,8 @@ _ae_mistake("decoder_tanh", "the decoder's hidden activation is not a ReLU: deco
 _ae_mistake("layers_in_list", "layers kept in a Python list are not registered", ("Autoencoder.structure",),
             affects=(), feedback="keep the layers as attributes (e.g. two nn.Sequential), not in a Python list",
             as_list=True)
+_ae_mistake("encode_no_grad", "the encoder ran under torch.no_grad()", ("Autoencoder.gradients",),
+            feedback="it was detached from the parameters", no_grad_encode=True)
 _ae_mistake("hidden_ignored", "the hidden width is hard-coded", ("Autoencoder.structure",),
             feedback="parameter shapes", fixed_hidden=128)
 
@@ -163,6 +168,15 @@ class MaskNoise(_MaskNoise):  # noqa: F811
 class MaskNoise(_MaskNoise):  # noqa: F811
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
+
+
+@suite.mistake("MaskNoise", name="detached_in_eval",
+               hint="return x itself in eval mode (no .detach(), .data or torch.no_grad()): gradients must flow "
+                    "through the layer, as through nn.Dropout.",
+               targets=("MaskNoise.eval_mode",), namespace={"mask_noise": _mask_noise})
+class MaskNoise(_MaskNoise):  # noqa: F811
+    def forward(self, x):
+        return _mask_noise(x, self.p, self.generator) if self.training else x.detach()
 
 
 # -- denoising_step -------------------------------------------------------------------------------------
@@ -350,3 +364,12 @@ def pca_reconstruct(x_train, x, k):  # noqa: F811
     V = V[:, :k]
     mean = x_train.mean(0)
     return mean + (x - mean) @ V @ V.T
+
+
+@suite.mistake("sparse_loss", name="detached_loss",
+               hint="return the loss tensor as computed (no .detach(), .item(), torch.no_grad()).",
+               targets=("sparse_loss.loss_value",), **_LOSS)
+def sparse_loss(model, x, lam):  # noqa: F811
+    codes = model.encode(x)
+    return (F.mse_loss(model.decode(codes), x) + _sparse_penalty(codes, lam)).detach()
+
