@@ -79,15 +79,6 @@ class Mistake:
         """The text a student who made this mistake must read in the targets' feedback."""
         return self.feedback or self.hint
 
-    @property
-    def extra(self) -> dict:
-        """Deprecated (the untyped options of old): use the typed fields."""
-        out: dict = {"affects": self.affects, "namespace": self.namespace}
-        if self.feedback:
-            out["feedback"] = self.feedback
-        if self.cell:
-            out["cell"] = self.cell
-        return out
 
 
 @dataclass

@@ -135,12 +135,3 @@ def _one_thread() -> None:
 
     if torch.get_num_threads() != 1:
         torch.set_num_threads(1)
-
-
-# -- compatibility with the names used before the references rename (remove once nothing uses them) --
-def record_goldens(assignment: str, solution_path: str, limits: Limits | None = None) -> dict[bool, dict]:
-    return references.record(assignment, solution_path, limits)
-
-
-def write_goldens(assignment: str, recorded: dict[bool, dict]) -> list[str]:
-    return references.write(assignment, recorded)

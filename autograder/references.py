@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 
 from autograder import paths
 
-_LEGACY = "goldens"  # the folder's old name; read while suites still have it (see docs/AUTHORING.md)
-
 
 class HiddenChecksUnavailable(ImportError):
     """This installation is a student bundle: hidden checks and their references are not included."""
@@ -39,10 +37,7 @@ class References:
 
 
 def path(assignment: str, hidden: bool) -> str:
-    """The references file (the legacy ``goldens/`` folder while a suite still has only that)."""
-    new = paths.references_file(assignment, hidden)
-    legacy = os.path.join(paths.suite_dir(assignment), _LEGACY, os.path.basename(new))
-    return legacy if not os.path.exists(new) and os.path.exists(legacy) else new
+    return paths.references_file(assignment, hidden)
 
 
 def _read(assignment: str, hidden: bool) -> dict:
@@ -144,7 +139,7 @@ def record(assignment: str, solution_path: str | None = None, limits=None) -> di
 
 
 def write(assignment: str, recorded: dict[bool, dict]) -> list[str]:
-    """Write both files atomically (and drop a legacy ``goldens/`` folder); returns their paths."""
+    """Write both files atomically; returns their paths."""
     written = []
     for hidden, data in recorded.items():
         target = paths.references_file(assignment, hidden)
@@ -155,10 +150,4 @@ def write(assignment: str, recorded: dict[bool, dict]) -> list[str]:
             fh.write("\n")
         os.replace(tmp, target)
         written.append(target)
-        legacy = os.path.join(paths.suite_dir(assignment), _LEGACY, os.path.basename(target))
-        if os.path.exists(legacy):
-            os.unlink(legacy)
-    legacy_dir = os.path.join(paths.suite_dir(assignment), _LEGACY)
-    if os.path.isdir(legacy_dir) and not os.listdir(legacy_dir):
-        os.rmdir(legacy_dir)
     return written

@@ -11,10 +11,11 @@ import torch
 from conftest import assert_full_marks, load_nb, solution_path, student_path, with_cells_after, write_nb
 from torch import nn
 
+from autograder import references
 from autograder.checks import run_check
 from autograder.notebooks import notebook_namespace
 from autograder.student import LocalStudent
-from autograder.suites import load_goldens, load_suite
+from autograder.suites import load_suite
 
 ASSIGNMENT = "07_regularization_showdown"
 GROUPS = ("make_model", "make_training_setup", "train_epoch", "evaluate", "port_keras_bn_model")
@@ -236,7 +237,7 @@ def solution_ns():
 @pytest.fixture(scope="module")
 def suite_and_refs():
     suite = load_suite(ASSIGNMENT, hidden=True, mistakes=True)
-    refs = {hidden: load_goldens(ASSIGNMENT, hidden) for hidden in (False, True)}
+    refs = references.load(ASSIGNMENT)
     return suite, refs
 
 
@@ -249,7 +250,7 @@ def test_mistake_loses_points_on_its_own_checks_in_process(mistake, solution_ns,
     ns = dict(solution_ns)
     ns[mistake.function] = mistake.impl
     student = LocalStudent(ns)
-    results = {c.name: run_check(c, student, refs[c.hidden].get(c.name)) for c in suite.checks
+    results = {c.name: run_check(c, student, refs.of(c.name)) for c in suite.checks
                if c.group == mistake.function}
     for target in mistake.targets:
         r = results[target]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Grade every solution notebook (and the example) with another torch release than the goldens were
+# Grade every solution notebook (and the example) with another torch release than the references were
 # recorded with (DESIGN.md §3: the same submission gets the same score on another torch).
 #   tools/grade_with_other_torch.sh [TORCH_VERSION]     (default 2.13.0, a CPU build)
 # Creates /tmp/regnorm-torch-$VERSION (a venv with that torch and the grader's runtime needs) once.

@@ -22,7 +22,7 @@ import tempfile
 from autograder.paths import PACKAGE_DIR, REFERENCES, REPO_ROOT
 
 #: Files of the package that only the instructor/grader may hold (relative to ``autograder/``).
-SECRET_FILES = ("hidden.py", "mistakes.py", f"{REFERENCES}/hidden.json", "goldens/hidden.json")
+SECRET_FILES = ("hidden.py", "mistakes.py", f"{REFERENCES}/hidden.json")
 SECRET_PATTERNS = tuple(f"suites/*/{f}" for f in SECRET_FILES)
 #: Grader-only modules left out of the student bundle (they are not needed by ``check()``).
 INSTRUCTOR_ONLY = ("cli/*", "__main__.py", "engine.py", "generate.py", "batch.py", "bundles/*", "notebooks.py",

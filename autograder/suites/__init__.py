@@ -57,20 +57,3 @@ def assignment_from_filename(filename: str) -> str | None:
         if stem.startswith(a) or re.search(rf"(^|[^a-z]){re.escape(a[3:])}([^a-z]|$)", stem):
             return a
     return None
-
-
-# -- compatibility with the names used before the references rename (remove once nothing uses them) --
-def module_name(assignment: str) -> str:
-    return paths.suite_package(assignment)
-
-
-def golden_path(assignment: str, hidden: bool) -> str:
-    from autograder import references
-
-    return references.path(assignment, hidden)
-
-
-def load_goldens(assignment: str, hidden: bool, key: str = "checks") -> dict:
-    from autograder import references
-
-    return references._read(assignment, hidden)[key]
