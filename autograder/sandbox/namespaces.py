@@ -181,6 +181,9 @@ def _bind(root: str, path: str, readonly: bool = True) -> None:
 def _build_root(mountpoint: str, tmp_mb: int, readonly: list[str], reveal: tuple[str, ...] = ()) -> None:
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", mountpoint, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    # /tmp first: read-only binds of paths under /tmp (a grader or venv installed there) go on top of it.
+    os.makedirs(mountpoint + "/tmp", exist_ok=True)
+    _mount("tmpfs", mountpoint + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(tmp_mb)}m,mode=1777")
     for path in readonly:
         if os.path.exists(path):
             _bind(mountpoint, path)
@@ -197,8 +200,6 @@ def _build_root(mountpoint: str, tmp_mb: int, readonly: list[str], reveal: tuple
             _bind(mountpoint, dev, readonly=False)
     os.makedirs(mountpoint + "/dev/shm", exist_ok=True)
     _mount("tmpfs", mountpoint + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
-    os.makedirs(mountpoint + "/tmp", exist_ok=True)
-    _mount("tmpfs", mountpoint + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(tmp_mb)}m,mode=1777")
     os.makedirs(mountpoint + "/proc", exist_ok=True)
     os.makedirs(mountpoint + "/.old_root", exist_ok=True)
     os.chdir(mountpoint)
