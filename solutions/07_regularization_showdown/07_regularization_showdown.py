@@ -484,21 +484,37 @@ for ax in axes:
 plt.tight_layout()
 plt.show()
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "showdown_read_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Reading the table
+#
+# * **Look at the error bars before the means.** Two regularizers whose mean ± std intervals overlap have not
+#   been separated by this experiment; more seeds (or more data) would be needed.
+# * **The gap is not the goal; validation accuracy is.** A strong penalty shrinks the gap by lowering the
+#   *training* accuracy; that is only a win if the validation accuracy does not drop with it.
+# * For reference, the solution's run on the **offline fallback** (digits, 1027 training images, 12 epochs)
+#   gave: baseline 0.945 ± 0.024 validation accuracy (gap 0.027), dropout 0.951 ± 0.009 (gap 0.020, and a
+#   much smaller spread between seeds), BN 0.977 ± 0.003 (train 0.999, gap 0.021), LN 0.965 ± 0.008,
+#   L1 0.947 ± 0.021 and L2 0.939 ± 0.025 (smallest gaps, 0.015 and 0.012, but no better validation
+#   accuracy). BN won on validation accuracy, L2 had the smallest gap. On FashionMNIST the baseline overfits
+#   more and the differences grow; check whether the ranking holds.
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "lr_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 7. The largest usable learning rate, with and without BN
 #
 # A claim from the BN paper: normalized pre-activations let you train with **much larger learning rates**.
 # With plain SGD (no momentum, no adaptive scaling that would hide the effect), we train `baseline` and `bn`
 # for four epochs at learning rates from $10^{-2}$ to $10$ and record the validation accuracy, three seeds
-# each. A learning rate is *usable* when the run stays finite and reaches at least 50 % validation accuracy
-# (five times chance) after those four epochs. Without BN, a too-large step makes the pre-activations (and the loss)
+# each. We call a learning rate *usable* when the run still learns: its loss stays finite and its validation
+# accuracy after those four epochs is at least 25 % (2.5 times chance). Beyond the largest usable rate the
+# runs blow up or get stuck at chance level. (Small rates are slow with plain SGD and four epochs; that is a
+# different problem, which more epochs solve.) Without BN, a too-large step makes the pre-activations (and the loss)
 # blow up; with BN, the scale of the weights does not change the layer's output (BN divides it out), so the
 # effective step on the direction of the weights shrinks as they grow.
 
 # %% nbgrader={"grade": false, "grade_id": "lr_run", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
 LRS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 LR_EPOCHS = 4
-USABLE = 0.5
+USABLE = 0.25  # 2.5 x chance for 10 classes
 sweep = {}
 with tqdm(total=2 * len(LRS) * len(SEEDS), desc="lr sweep (runs)") as bar:
     for kind in ("baseline", "bn"):

@@ -429,8 +429,9 @@ def train_objects(ctx, seed, n, batch, lr, momentum=0.0, train=True, lam=None):
     return args, (model, loader, opt, pen)
 
 
-def call_train(ctx, args):
-    result, after = ctx.call_with_args("train_epoch", *args)
+def call_train(ctx, args, progress=None):
+    kwargs = {} if progress is None else {"progress": progress}
+    result, after = ctx.call_with_args("train_epoch", *args, **kwargs)
     return result, after
 
 
@@ -442,10 +443,10 @@ def reference_run(objs) -> tuple[float, dict]:
 
 @suite.check("train_epoch", points=2,
              title="one pass over the loader, one optimizer step per batch, inputs unchanged, a float returned",
-             cases=[{"n": 10, "batch": 4, "seed": 0}, {"n": 9, "batch": 3, "seed": 1}])
-def one_pass(ctx, n, batch, seed):
+             cases=[{"n": 10, "batch": 4, "seed": 0}, {"n": 9, "batch": 3, "seed": 1, "progress": True}])
+def one_pass(ctx, n, batch, seed, progress=None):
     args, _ = train_objects(ctx, seed, n, batch, lr=0.05)
-    result, (model, loader, opt) = call_train(ctx, args)
+    result, (model, loader, opt) = call_train(ctx, args, progress)
     n_batches = -(-n // batch)
     iterations, served = ctx.attr(loader, "iterations"), ctx.attr(loader, "batches_served")
     ctx.expect(iterations == 1 and served == n_batches,
