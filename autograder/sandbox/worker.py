@@ -12,7 +12,7 @@ Requests (one JSON frame each) and answers:
   "seed": s}`` → ``{"ok": true, "value": ...}``; the error carries ``kind`` = ``missing`` |
   ``not_implemented`` | ``exception``.
 - ``{"op": "getattr", "ref": id, "name": a}``, ``{"op": "describe", "ref": id}``,
-  ``{"op": "has", "name": f}``, ``{"op": "forget"}`` (drop kept objects), ``{"op": "exit"}``.
+  ``{"op": "forget"}`` (drop kept objects), ``{"op": "exit"}``.
 """
 
 from __future__ import annotations
@@ -197,14 +197,11 @@ class Worker:
         self.objects.clear()
         return {"ok": True, "value": None}
 
-    def has(self, msg: dict) -> dict:
-        return {"ok": True, "value": callable(self.ns.get(str(msg["name"])))}
-
     def serve(self) -> None:
         from autograder import wire
 
         handlers = {"run_cell": self.run_cell, "call": self.call, "getattr": self.getattr,
-                    "describe": self.describe, "has": self.has, "forget": self.forget}
+                    "describe": self.describe, "forget": self.forget}
         while True:
             try:
                 msg = wire.read_frame(self.rfd)
