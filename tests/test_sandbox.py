@@ -32,7 +32,7 @@ found = {
     "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
     "grader_visible": os.path.exists("/proc/%d" % GRADER_PID),
     "uid": os.getuid(),
-    "env": sorted(os.environ),
+    "env": sorted(k for k in os.environ if "SECRET" in k or "TOKEN" in k or k.startswith("REGNORM_SECRET")),
     "tmp": sorted(os.listdir("/tmp")),
 }
 for name, path in (("write_package", pkg + "/pwned.py"), ("write_repo", repo + "/pwned.txt")):
@@ -51,7 +51,7 @@ try:
     found["signal_grader"] = "delivered"
 except OSError as exc:
     found["signal_grader"] = type(exc).__name__
-raise RuntimeError("FOUND " + json.dumps(found))
+raise RuntimeError("FOUND " + json.dumps(found, separators=(",", ":")))
 '''
 
 
@@ -64,7 +64,9 @@ def look_around(tmp_path, **grade_kw) -> dict:
     assert result.error is None, result.error
     messages = [e.message for e in result.cell_errors if "FOUND " in e.message]
     assert messages, result.cell_errors
-    return json.loads(messages[0].split("FOUND ", 1)[1])
+    text = messages[0].split("FOUND ", 1)[1]
+    assert "characters cut" not in text, text  # the report caps student messages (2000 characters)
+    return json.loads(text)
 
 
 @pytest.fixture(scope="module")

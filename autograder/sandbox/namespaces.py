@@ -122,7 +122,11 @@ def readonly_paths() -> list[str]:
         paths.append(user_site)
     # Whatever else the interpreter imports from (.pth entries, PYTHONPATH) — except the repository
     # itself or a folder holding it, which would show the solutions and tests.
-    paths += [p for p in sys.path if os.path.isabs(p) and not _holds(os.path.realpath(p), _REPO_ROOT)]
+    # The current folder (``python -m`` puts it first on sys.path) is the fork server's or the grader's
+    # own working folder, not something to import from.
+    cwd = os.path.realpath(os.getcwd())
+    paths += [p for p in sys.path if os.path.isabs(p) and os.path.realpath(p) != cwd
+              and not _holds(os.path.realpath(p), _REPO_ROOT)]
     out: list[str] = []
     for p in paths:
         p = p if p.startswith("/etc/") else os.path.realpath(p)
