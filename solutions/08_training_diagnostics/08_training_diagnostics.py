@@ -175,7 +175,7 @@ def initial_loss(model, x, y):
     # TODO: one forward pass under torch.no_grad(), then the cross-entropy of the logits (not of probabilities).
     ### BEGIN SOLUTION
     with torch.no_grad():
-        loss = F.cross_entropy(model(x), y)
+        loss = F.cross_entropy(model(x), y, reduction="mean")
     ### END SOLUTION
     return loss
 

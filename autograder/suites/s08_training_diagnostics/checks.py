@@ -141,8 +141,9 @@ def call_shrink(ctx, kind, seed, scale):
 @suite.check("shrink_last_layer_", points=1,
              title="the last Linear's weight is multiplied by scale (default 0.01 and scale=0.1), its bias is 0",
              cases=[{"kind": "mlp", "seed": 0, "scale": None}, {"kind": "branchy", "seed": 1, "scale": 0.1}],
-             hint="with torch.no_grad(): last.weight.mul_(scale); last.bias.zero_() — for the last nn.Linear in "
-                  "model.modules() order (it may sit inside a container).")
+             hint="under torch.no_grad(), multiply the last Linear's weight by scale in place (mul_) and set its "
+                  "bias to zero (zero_()) — the last nn.Linear in model.modules() order (it may sit inside a "
+                  "container).")
 def shrink_values(ctx, kind, seed, scale):
     local, last = shrink_case(kind, seed)
     ref = call_shrink(ctx, kind, seed, scale)

@@ -221,7 +221,7 @@ _stats_mistake("sat_percent", "the saturated share was given in percent (x100); 
                ("activation_stats.tanh_saturation", "activation_stats.relu_saturation"),
                sat=lambda h, t: 100 * (h.abs() > t).float().mean(), relu_sat=lambda h, t: 100 * (h == 0).float().mean())
 _stats_mistake("relu_tanh_rule", "the tanh rule abs(h) > threshold was applied to a ReLU; a ReLU's flat part is 0: "
-               "saturated = (h == 0).float().mean().", ("activation_stats.relu_saturation",),
+               "the fraction of outputs equal to 0.", ("activation_stats.relu_saturation",),
                relu_sat=lambda h, t: (h.abs() > t).float().mean())
 _stats_mistake("std_biased", "the std was the biased one (divide by n); use torch's default h.std() (unbiased, "
                "n - 1), as documented.", ("activation_stats.stds",), std=lambda h: h.std(unbiased=False))
