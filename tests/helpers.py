@@ -7,8 +7,11 @@ Fixtures live in ``conftest.py`` (``grade``); helpers live here, in an importabl
 from __future__ import annotations
 
 import copy
+import glob
 import json
 import os
+import shutil
+import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -16,7 +19,7 @@ if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
 from autograder import paths  # noqa: E402
-from autograder.sandbox.limits import Limits  # noqa: E402
+from autograder.sandbox.limits import Limits, become, unprivileged_user  # noqa: E402
 
 
 def solution_path(assignment: str) -> str:
@@ -106,3 +109,35 @@ def assert_full_marks(result) -> None:
 
 #: Limits for tests: short enough that a hang fails fast, long enough for a loaded 2-core machine.
 FAST_LIMITS = Limits(cell_timeout=20, notebook_timeout=90, call_timeout=20)
+
+
+def python_for_unprivileged_user(tmp_root: str) -> tuple[str | None, str]:
+    """A Python the unprivileged user can run, with this venv's packages (torch) importable."""
+    user = unprivileged_user()
+    system = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
+    if system is None:
+        return None, "no system python3 in /usr/local/bin, /usr/bin or /bin"
+    ver = subprocess.run([system, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                         capture_output=True, text=True).stdout.strip()
+    mine = "{}.{}".format(*sys.version_info[:2])
+    if ver != mine:
+        return None, f"system python3 is {ver}, the grader's venv is {mine}: torch's wheels cannot be shared"
+    venv = os.path.join(tmp_root, "venv")
+    subprocess.run([system, "-m", "venv", "--without-pip", venv], check=True)
+    import site
+
+    pth = glob.glob(os.path.join(venv, "lib", "python*", "site-packages"))[0]
+    with open(os.path.join(pth, "regnorm-grader-deps.pth"), "w") as fh:
+        fh.write("\n".join(p for p in site.getsitepackages() if os.path.isdir(p)) + "\n")
+    subprocess.run(["chmod", "-R", "go+rX", venv], check=True)
+    python = os.path.join(venv, "bin", "python")
+
+    def demote():
+        become(user)
+
+    probe = subprocess.run([python, "-c", "import torch, numpy, IPython"], preexec_fn=demote, cwd="/",
+                           capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+    if probe.returncode != 0:
+        tail = (probe.stderr.strip().splitlines() or ["?"])[-1]
+        return None, f"uid {user[0]} cannot import torch from this venv's site-packages via {system}: {tail}"
+    return python, ""

@@ -9,7 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 from autograder.engine import grade_notebook
 from autograder.reports import RENDERERS

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
-from conftest import REPO, solution_path
+from helpers import REPO, solution_path
 
 from autograder.suites import load_suite
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, load_nb, solution_path, student_path, with_cell_appended, with_cells_after, write_nb
+from helpers import REPO, load_nb, solution_path, student_path, with_cell_appended, with_cells_after, write_nb
 
 from autograder.engine import grade_notebook
 from autograder.sandbox.limits import Limits
@@ -228,7 +228,7 @@ def test_forked_student_process_runs_as_the_unprivileged_user():
     before student code (the fallback of DESIGN.md §1)."""
     import shutil
 
-    from test_bundles import python_for_unprivileged_user
+    from helpers import python_for_unprivileged_user
 
     from autograder.bundles import temp_root
     from autograder.sandbox.zygote import Zygote

@@ -6,12 +6,11 @@ import os
 import shutil
 
 import pytest
+from helpers import REPO
 
 from autograder.generate import OutOfDate, solution_source, sync_solution
 from autograder.notebooks import detect_assignment, read_notebook
 from autograder.suites import ASSIGNMENTS
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -13,7 +13,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import load_nb, solution_path, student_path
+from helpers import load_nb, python_for_unprivileged_user, solution_path, student_path
 
 from autograder.bundles import (
     build_gradescope_bundle,
@@ -23,7 +23,6 @@ from autograder.bundles import (
     solution_lines,
     temp_root,
 )
-from autograder.sandbox.limits import become, unprivileged_user
 from autograder.suites import load_suite
 
 ASSIGNMENT = "01_data_splits"
@@ -222,38 +221,6 @@ for _p in %r:
 with open(%r, "w") as _fh:
     json.dump(_probe, _fh)
 """
-
-
-def python_for_unprivileged_user(tmp_root: str) -> tuple[str | None, str]:
-    """A Python the unprivileged user can run, with this venv's packages (torch) importable."""
-    user = unprivileged_user()
-    system = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
-    if system is None:
-        return None, "no system python3 in /usr/local/bin, /usr/bin or /bin"
-    ver = subprocess.run([system, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                         capture_output=True, text=True).stdout.strip()
-    mine = "{}.{}".format(*sys.version_info[:2])
-    if ver != mine:
-        return None, f"system python3 is {ver}, the grader's venv is {mine}: torch's wheels cannot be shared"
-    venv = os.path.join(tmp_root, "venv")
-    subprocess.run([system, "-m", "venv", "--without-pip", venv], check=True)
-    import site
-
-    pth = glob.glob(os.path.join(venv, "lib", "python*", "site-packages"))[0]
-    with open(os.path.join(pth, "regnorm-grader-deps.pth"), "w") as fh:
-        fh.write("\n".join(p for p in site.getsitepackages() if os.path.isdir(p)) + "\n")
-    subprocess.run(["chmod", "-R", "go+rX", venv], check=True)
-    python = os.path.join(venv, "bin", "python")
-
-    def demote():
-        become(user)
-
-    probe = subprocess.run([python, "-c", "import torch, numpy, IPython"], preexec_fn=demote, cwd="/",
-                           capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
-    if probe.returncode != 0:
-        tail = (probe.stderr.strip().splitlines() or ["?"])[-1]
-        return None, f"uid {user[0]} cannot import torch from this venv's site-packages via {system}: {tail}"
-    return python, ""
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, solution_path, student_path
+from helpers import REPO, solution_path, student_path
 
 from autograder import batch
 from autograder.suites import load_suite
