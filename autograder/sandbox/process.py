@@ -12,11 +12,12 @@ import tempfile
 import time
 
 from autograder import wire
+from autograder.paths import REPO_ROOT
 from autograder.sandbox import cgroups, namespaces
 from autograder.sandbox.limits import Limits, drop_problem, make_preexec, student_env, unprivileged_user
 from autograder.sanitize import CAPS, student_text
 
-PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PACKAGE_ROOT = REPO_ROOT  # the folder that holds the autograder package (on the student's sys.path)
 INTERRUPT_GRACE = 3.0
 START_TIMEOUT = 120.0
 

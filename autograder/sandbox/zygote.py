@@ -24,9 +24,10 @@ import tempfile
 import threading
 import time
 
+from autograder.paths import REPO_ROOT
 from autograder.sandbox.limits import Limits, become, set_resource_limits, student_env
 
-_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_PACKAGE_ROOT = REPO_ROOT  # the folder that holds the autograder package
 _MAX_PACKET = 1 << 16
 
 
