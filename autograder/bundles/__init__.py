@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 
-from autograder.paths import PACKAGE_DIR, REFERENCES, REPO_ROOT
+from autograder.paths import PACKAGE_DIR, REFERENCES, REPO_ROOT, assignment_of
 
 #: Files of the package that only the instructor/grader may hold (relative to ``autograder/``).
 SECRET_FILES = ("hidden.py", "mistakes.py", f"{REFERENCES}/hidden.json")
@@ -38,6 +38,13 @@ def _matches(rel: str, patterns) -> bool:
     return any(fnmatch.fnmatch(rel, p) for p in patterns)
 
 
+def _suite_of(folder: str) -> str | None:
+    try:
+        return assignment_of(folder)
+    except ValueError:
+        return None
+
+
 def package_files(student: bool, assignments=None) -> list[str]:
     """Paths (relative to ``autograder/``) of the package files a bundle holds (``assignments``: only
     these assignments' suites; default all)."""
@@ -51,7 +58,8 @@ def package_files(student: bool, assignments=None) -> list[str]:
             if student and (_matches(rel, SECRET_PATTERNS) or _matches(rel, INSTRUCTOR_ONLY)):
                 continue
             parts = rel.split("/")
-            if assignments is not None and len(parts) > 2 and parts[0] == "suites" and parts[1][1:] not in assignments:
+            if assignments is not None and len(parts) > 2 and parts[0] == "suites" and \
+                    _suite_of(parts[1]) not in assignments:
                 continue
             out.append(rel)
     return out

@@ -17,7 +17,8 @@ from autograder.checks import Suite
 from autograder.references import HiddenChecksUnavailable
 
 #: Assignment ids, in course order: one per suite folder ``sNN_name`` (with a checks.py) in this package.
-ASSIGNMENTS = tuple(sorted(entry[1:] for entry in os.listdir(paths.SUITES_DIR) if paths.is_suite_folder(entry)))
+ASSIGNMENTS = tuple(sorted(paths.assignment_of(entry) for entry in os.listdir(paths.SUITES_DIR)
+                           if paths.is_suite_folder(entry)))
 
 
 def load_suite(assignment: str, hidden: bool = True, mistakes: bool = False) -> Suite:
