@@ -105,13 +105,17 @@ _stopper_mistake("min_delta_ignored", "min_delta was ignored: a gain smaller tha
                  "improvement.", ("EarlyStopping.min_delta",), ignore_delta=True)
 _stopper_mistake("mode_max_ignored", "mode='max' was ignored (lower treated as better): with mode='max' an "
                  "epoch improves if metric > best + min_delta.", ("EarlyStopping.mode_max",), ignore_mode=True)
-_stopper_mistake("state_by_reference", "by reference", ("EarlyStopping.restore",), feedback="saved by reference",
+_stopper_mistake("state_by_reference", "the best state was kept as model.state_dict() without a copy: its tensors "
+                 "are the live ones, so restore brings back the current values; keep copy.deepcopy(...).", ("EarlyStopping.restore",), feedback="saved by reference",
                  by_reference=True)
-_stopper_mistake("restores_last_epoch", "restores the last epoch", ("EarlyStopping.restore",),
+_stopper_mistake("restores_last_epoch", "the state was saved after every step, so restore brings back the last "
+                 "epoch instead of the best one; save only on an improvement.", ("EarlyStopping.restore",),
                  feedback="the state of the LAST step, not of the best epoch", restores_last=True)
-_stopper_mistake("parameters_only", "parameters only", ("EarlyStopping.restore",),
+_stopper_mistake("parameters_only", "only parameters() were saved and restored: BatchNorm's buffers keep the last "
+                 "epoch's running statistics; save and load the whole state_dict().", ("EarlyStopping.restore",),
                  feedback="the buffers (BatchNorm's running_mean", params_only=True)
-_stopper_mistake("restore_rebinds_name", "restore rebinds its local name", ("EarlyStopping.restore",),
+_stopper_mistake("restore_rebinds_name", "restore assigned the saved copy to its local name `model`, which changes "
+                 "nothing for the caller; load the values into it with model.load_state_dict(...).", ("EarlyStopping.restore",),
                  feedback="or restore changed nothing", rebinds=True)
 
 
@@ -175,17 +179,22 @@ def _fit_mistake(name, hint, targets, feedback=None, **flags):
     suite.mistake("fit", name=name, hint=hint, targets=targets, **({"feedback": feedback} if feedback else {}))(fit)
 
 
-_fit_mistake("stops_on_training_loss", "stops on training loss", ("fit.feeds_validation_loss",),
+_fit_mistake("stops_on_training_loss", "the stopper got the training loss, which keeps falling while the model "
+             "overfits, so it never stops in time; pass the validation loss.", ("fit.feeds_validation_loss",),
              feedback="the stopper got the training loss", on_train=True)
-_fit_mistake("touches_test_loader", "touches the test loader", ("fit.never_touches_test",),
+_fit_mistake("touches_test_loader", "fit evaluated the test set every epoch; the test set is looked at once, "
+             "after training and model selection.", ("fit.never_touches_test",),
              feedback="loaders['test'] was iterated inside fit", touch_test=True)
-_fit_mistake("no_restore", "never restores", ("fit.restores_at_end",),
+_fit_mistake("no_restore", "fit never called stopper.restore(model), so the model keeps its last epoch's "
+             "state instead of the best one.", ("fit.restores_at_end",),
              feedback="fit never called stopper.restore(model)", no_restore=True)
-_fit_mistake("restore_every_epoch", "restores inside the loop", ("fit.restores_at_end",),
+_fit_mistake("restore_every_epoch", "stopper.restore(model) was called inside the epoch loop, which undoes "
+             "training after every epoch; call it once, after the loop.", ("fit.restores_at_end",),
              feedback="stopper.restore should be called once, after the last step", restore_every_epoch=True)
-_fit_mistake("trains_a_copy", "trains a copy", ("fit.restores_at_end",),
+_fit_mistake("trains_a_copy", "fit trained a deep copy of the model, so the caller's model never changes; "
+             "train and restore the model that was passed in.", ("fit.restores_at_end",),
              feedback="fit trained or restored another model than the one passed in", train_copy=True)
-_fit_mistake("ignores_stop", "ignores the stop signal", ("fit.stops_when_told",),
+_fit_mistake("ignores_stop", "the value returned by stopper.step was ignored: training ran all max_epochs.", ("fit.stops_when_told",),
              feedback="so stopper.step should be called", ignore_stop=True)
 _fit_mistake("stopping_epoch_not_recorded", "the epoch that triggered the stop is missing from history",
              ("fit.stops_when_told",), feedback="so history should hold", break_before_record=True)
