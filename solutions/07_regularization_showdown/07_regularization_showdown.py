@@ -239,17 +239,23 @@ def make_training_setup(model, kind, lr=1e-3, lam=1e-4):
       - "l2": lam / 2 * sum of W**2 over the weight of every nn.Linear in m.
       Biases and the parameters of norm layers are never penalized.
     """
+    # TODO: the optimizer: Adam over all parameters, learning rate lr, no weight decay.
     ### BEGIN SOLUTION
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=0.0)
+    ### END SOLUTION
+    penalty = None
     if kind == "l1":
         def penalty(m):
+            # TODO: lam * (sum of |W|) over the weight W of every nn.Linear in m (a 0-dim tensor).
+            ### BEGIN SOLUTION
             return lam * sum(mod.weight.abs().sum() for mod in m.modules() if isinstance(mod, nn.Linear))
+            ### END SOLUTION
     elif kind == "l2":
         def penalty(m):
+            # TODO: lam / 2 * (sum of W**2) over the weight W of every nn.Linear in m (a 0-dim tensor).
+            ### BEGIN SOLUTION
             return lam / 2 * sum((mod.weight ** 2).sum() for mod in m.modules() if isinstance(mod, nn.Linear))
-    else:
-        penalty = None
-    ### END SOLUTION
+            ### END SOLUTION
     return optimizer, penalty
 
 
@@ -298,7 +304,7 @@ def train_epoch(model, loader, optimizer, penalty=None, progress=False):
     ### END SOLUTION
     total, n_seen = 0.0, 0
     for x, y in tqdm(loader, desc="train", leave=False, disable=not progress):
-        # TODO: one optimization step on (x, y): zero the gradients, loss = mean cross-entropy
+        # TODO: one optimization step on (x, y): zero the gradients, `loss` = mean cross-entropy
         # (+ penalty(model) when a penalty is given), backward, optimizer step.
         ### BEGIN SOLUTION
         optimizer.zero_grad()
@@ -352,8 +358,9 @@ def evaluate(model, loader):
     the model is returned to the mode (train or eval) it was in when evaluate was called.
     """
     was_training = model.training
-    # TODO: switch to the mode evaluation needs, then go over the loader without building an autograd
-    # graph, summing the cross-entropy and counting the correct predictions.
+    # TODO: switch to the mode evaluation needs, then go over the loader once without building an autograd
+    # graph: sum the cross-entropy into `total_loss`, count the correct predictions in `correct` and the
+    # examples in `n_seen`.
     ### BEGIN SOLUTION
     model.eval()
     total_loss, correct, n_seen = 0.0, 0, 0
