@@ -242,6 +242,9 @@ class MaskNoise(nn.Module):
     Inputs (constructor):
     - p: corruption probability.
     - generator: torch.Generator used for the masks (None: the global generator); kept as self.generator.
+
+    In eval mode return x unchanged, without .detach(): like nn.Dropout, the layer lets gradients through in
+    both modes.
     """
 
     def __init__(self, p, generator=None):

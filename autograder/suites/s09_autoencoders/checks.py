@@ -630,10 +630,10 @@ def exact_pca(x_train, x, k):
              cases=[{"n": 60, "d": 10, "k": 3, "m": 7, "seed": 0}],
              hint="mean = x_train.mean(0); V_k = the first k columns of V from torch.pca_lowrank(x_train, q, "
                   "center=True); x_hat = mean + (x - mean) @ V_k @ V_k.T. Centre x with the TRAINING mean.")
-def pca_values(ctx, n, d, k, m, seed):
-    x_train, x = pca_data(seed, n, d, k, m)
+def pca_values(ctx, n, d, k, m, seed, dtype="float32"):
+    x_train, x = pca_data(seed, n, d, k, m, DTYPES[dtype])
     out, args = ctx.call_with_args("pca_reconstruct", x_train, x, k)
-    expect_tensor(ctx, out, (m, d), torch.float32, f"pca_reconstruct(x_train, x, k={k})")
+    expect_tensor(ctx, out, (m, d), DTYPES[dtype], f"pca_reconstruct(x_train, x, k={k})")
     ctx.expect_reference(out, f"pca_reconstruct(x_train, x, k={k})", tier="steps")
     ctx.expect_equal(out, exact_pca(x_train, x, k), f"pca_reconstruct(x_train, x, k={k})", tier="steps")
     ctx.expect_unchanged(args[0], x_train, "pca_reconstruct modified x_train in place")

@@ -50,6 +50,6 @@ suite.hidden(v.loss_value, points=1, cases=[{"n": 9, "d": 4, "c": 2, "lam": 0.2,
 
 # pca_reconstruct
 suite.hidden(v.pca_values, points=1, cases=[{"n": 40, "d": 7, "k": 1, "m": 3, "seed": 61},
-                                            {"n": 100, "d": 16, "k": 5, "m": 12, "seed": 62}])
+                                            {"n": 100, "d": 16, "k": 5, "m": 12, "seed": 62, "dtype": "float64"}])
 suite.hidden(v.pca_subspace, points=0.5, cases=[{"n": 30, "d": 6, "k": 4, "m": 5, "seed": 63},
                                                 {"n": 70, "d": 12, "k": 1, "m": 8, "seed": 64}])
