@@ -352,3 +352,22 @@ def test_every_known_mistake_loses_its_targets_with_its_feedback_in_process():
             problems.append(f"{m.name}: other groups fail {others}")
     assert not problems, problems
     assert len(suite.mistakes) >= 40
+
+
+def test_non_default_arguments_are_honoured(grade, tmp_path):
+    """Hard-coding threshold=0.97, scale=0.01 or drawing from the global RNG loses exactly those checks, with the
+    hint of the matching known mistake."""
+    subs = {
+        "activation_stats": ALT_B["activation_stats"].replace("h.abs() > threshold", "h.abs() > 0.97"),
+        "shrink_last_layer_": ALT_B["shrink_last_layer_"].replace("mul_(scale)", "mul_(0.01)"),
+        "kaiming_init_": ALT_B["kaiming_init_"].replace("generator=generator", "generator=None"),
+    }
+    by_name = _one(subs, grade, tmp_path, "non_default")
+    failing = sorted(n for n, c in by_name.items() if not c.passed)
+    assert failing == sorted(["activation_stats.tanh_saturation", "activation_stats.tanh_saturation.hidden",
+                              "shrink_last_layer_.shrink_values", "shrink_last_layer_.shrink_values.hidden",
+                              "shrink_last_layer_.shrink_in_place", "shrink_last_layer_.shrink_in_place.hidden",
+                              "kaiming_init_.generator_draws", "kaiming_init_.generator_draws.hidden"]), failing
+    assert "the threshold argument was ignored" in by_name["activation_stats.tanh_saturation"].feedback
+    assert "the scale argument was ignored" in by_name["shrink_last_layer_.shrink_values"].feedback
+    assert "the generator argument was ignored" in by_name["kaiming_init_.generator_draws"].feedback

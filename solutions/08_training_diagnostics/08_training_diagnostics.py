@@ -453,6 +453,12 @@ plt.show()
 # **Randomness.** `kaiming_init_` takes an optional `torch.Generator`. Draw order: the `nn.Linear` modules in
 # `model.modules()` order, one normal draw of each weight's shape (e.g. `weight.normal_(0, std,
 # generator=generator)`); biases draw nothing. With `generator=None` use torch's global generator.
+#
+# **How it is checked.** Statistically, on layers of at least 49 152 weights: the std within **3 %** of
+# $\text{gain}/\sqrt{\text{fan\_in}}$ (the sampling error of a std over that many draws is below 0.33 %),
+# the mean within 5 standard errors of 0, and the excess kurtosis within 0.15 of a normal distribution's 0
+# (a uniform one has $-1.2$). With a generator, the weights must equal `torch.nn.init.kaiming_normal_`'s draws
+# from the same generator (within float32 rounding).
 
 # %% nbgrader={"grade": false, "grade_id": "kaiming_init_", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def kaiming_init_(model, nonlinearity, generator=None):
