@@ -183,7 +183,7 @@ def dropout_by_hand(X, Y_target, params, rand1, rand2, p1, p2, lr, X_unseen):
     ### END SOLUTION
     out = {"mask1": mask1, "mask2": mask2, "h1": h1, "a1": a1, "h2": h2, "a2": a2, "y": y, "loss": loss, "dY": dY,
            "grads": grads, "new_params": new_params, "y_unseen": y_unseen}
-    return {k: v.detach() if isinstance(v, torch.Tensor) else v for k, v in out.items()}
+    return out
 
 
 # %% nbgrader={"grade": true, "grade_id": "check_dropout_by_hand", "locked": true, "points": 12.75, "schema_version": 3, "solution": false, "task": false}
@@ -198,7 +198,7 @@ res = dropout_by_hand(X_train, Y_target, params, rand1, rand2, p1, p2, lr, X_uns
 sym = lambda m: [["◯" if k else "╳" for k in row] for row in m.tolist()]  # noqa: E731
 print("mask1 (◯ kept, ╳ dropped):", sym(res["mask1"]), "\nmask2:", sym(res["mask2"]))
 for key in ("h1", "a1", "h2", "a2", "y", "dY"):
-    print(f"{key}:\n{res[key]}")
+    print(f"{key}:\n{res[key].detach()}")
 print(f"loss (summed squared error): {res['loss'].item():.4f}")
 for key in ("W1", "b1", "W2", "b2", "W3", "b3"):
     print(f"dL/d{key}:\n{res['grads'][key]}")
@@ -248,8 +248,7 @@ def dropout_forward(x, p=0.5, train=True, generator=None):
         # 1 / (1 - p); when p == 1 every unit is dropped and out is all zeros. Do not modify x.
         ### BEGIN SOLUTION
         mask = torch.rand(x.shape, generator=generator) >= p
-        scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
-        out = torch.where(mask, x * scale, torch.zeros_like(x))
+        out = torch.where(mask, x / (1 - p), torch.zeros_like(x))  # p == 1: x / 0 is never selected
         ### END SOLUTION
     else:
         # TODO: eval mode: dropout is the identity and there is no mask.
@@ -296,8 +295,7 @@ def dropout_backward(dout, mask, p):
     if mask is not None:
         # TODO: route the gradient through the units the forward pass kept, with the same scale.
         ### BEGIN SOLUTION
-        scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
-        dx = torch.where(mask, dout * scale, torch.zeros_like(dout))
+        dx = torch.where(mask, dout / (1 - p), torch.zeros_like(dout))
         ### END SOLUTION
     else:
         # TODO: eval mode: the forward pass was the identity.
