@@ -92,7 +92,7 @@ def ctx_make(kind: str, seed: int, **kw):
 
 
 @suite.check("initial_loss", points=1,
-             title="mean cross-entropy of the logits (models without BN/dropout, large logits)",
+             title="mean cross-entropy of the raw logits (models without BN or dropout)",
              cases=[{"kind": "mlp", "seed": 0, "n": 12}],
              hint="loss = F.cross_entropy(model(x), y): cross_entropy takes the raw logits (it applies "
                   "log_softmax itself) and averages over the batch.")
