@@ -216,3 +216,130 @@ def inputs_unchanged(ctx, n_train, n_other, d, seed):
     ctx.expect(torch.equal(after[0], train) and torch.equal(after[1], other),
                "standardize changed its input tensors in place",
                hint="build new tensors ((x - mean) / std) instead of x -= mean or x.sub_(...).")
+
+
+# -- stratified_split (issue 13) ----------------------------------------------------------------------------
+def make_labelled_rows(gen: torch.Generator, counts: list[int], labels: list[int], d: int = 3,
+                       dtype: str = "float32") -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows whose column 0 is the row id; ``counts[j]`` rows carry label ``labels[j]``, interleaved at random.
+
+    Returns x: ``dtype`` [n, d], y: int64 [n] (classes neither contiguous in y nor sorted by first appearance).
+    """
+    y = torch.cat([torch.full((c,), lab, dtype=torch.int64) for c, lab in zip(counts, labels)])
+    y = y[torch.randperm(len(y), generator=gen)]
+    n = len(y)
+    ids = torch.arange(n, dtype=torch.float32).unsqueeze(1)
+    x = torch.cat([ids, torch.randn(n, d - 1, generator=gen)], dim=1).to(getattr(torch, dtype))
+    return x, y
+
+
+def run_stratified(ctx, counts, labels, seed, global_seed=0, ratios=None, dtype="float32", data_seed=77):
+    """Call stratified_split (``ratios`` passed only when given, so the default is exercised too)."""
+    x, y = make_labelled_rows(ctx.gen(data_seed), counts, labels, dtype=dtype)
+    kwargs = {} if ratios is None else {"ratios": tuple(ratios)}
+    out = ctx.call("stratified_split", x, y, seed=seed, global_seed=global_seed, **kwargs)
+    expect_split_form(ctx, out, x)
+    return x, y, out
+
+
+def expect_strat_judgeable(ctx, out, n: int, what: str) -> None:
+    """Pairing, seeding and the inputs are judged only on a split that puts rows in every part and keeps at least
+    half of them, and not many more than all of them (so returning everything as 'train', the whole data as every
+    split, or nothing, earns none of these points)."""
+    sizes = [int(out[s][0].shape[0]) for s in SPLITS]
+    ctx.expect(min(sizes) > 0 and n <= 2 * sum(sizes) <= 3 * n,
+               f"the splits hold {sizes[0]}/{sizes[1]}/{sizes[2]} rows for {n} input rows, so {what} cannot be "
+               f"judged (the class-count and partition checks say what is wrong)",
+               hint="split every class with the ratios: train int(n_c*ratios[0]) rows, val int(n_c*ratios[1]), "
+                    "test the rest of the class.")
+
+
+STRAT_DEFAULT = {"counts": [20, 13, 31], "labels": [0, 1, 2], "seed": 0}
+STRAT_ODD = {"counts": [9, 25, 4, 12], "labels": [7, -1, 3, 10], "seed": 3, "ratios": [0.5, 0.3, 0.2],
+             "dtype": "float64"}
+
+
+@suite.check("stratified_split", points=2,
+             title="each class is split int(n_c*ratios[0]) / int(n_c*ratios[1]) / rest (class proportions per split)",
+             cases=[STRAT_DEFAULT, STRAT_ODD])
+def strat_class_counts(ctx, counts, labels, seed, ratios=None, dtype="float32"):
+    x, y, out = run_stratified(ctx, counts, labels, seed, ratios=ratios, dtype=dtype)
+    r = ratios if ratios is not None else (0.8, 0.1, 0.1)
+    for lab, n_c in zip(labels, counts):
+        want = (int(n_c * r[0]), int(n_c * r[1]), n_c - int(n_c * r[0]) - int(n_c * r[1]))
+        got = tuple(int((out[s][1] == lab).sum()) for s in SPLITS)
+        ctx.expect(got == want,
+                   f"class {lab} ({n_c} rows) was split {got[0]}/{got[1]}/{got[2]} into train/val/test; "
+                   f"expected {want[0]}/{want[1]}/{want[2]}",
+                   hint="split each class on its own: train gets int(n_c*ratios[0]) of its rows, val "
+                        "int(n_c*ratios[1]), test the rest of the class (with the `ratios` passed in).")
+
+
+@suite.check("stratified_split", points=1, title="every row lands in exactly one split, and every split gets rows",
+             cases=[STRAT_DEFAULT])
+def strat_partition(ctx, counts, labels, seed):
+    _, _, out = run_stratified(ctx, counts, labels, seed)
+    n = sum(counts)
+    ids = split_ids(out)
+    everything = sorted(ids["train"] + ids["val"] + ids["test"])
+    dupes = len(everything) - len(set(everything))
+    missing = sorted(set(range(n)) - set(everything))
+    ctx.expect(dupes == 0, f"{dupes} rows appear in more than one split (or twice in one)",
+               hint="cut each class's permuted rows into three disjoint ranges.")
+    ctx.expect(not missing, f"{len(missing)} of the {n} rows are in no split",
+               hint="test takes every row of the class left after train and val.")
+    ctx.expect(all(ids[s] for s in SPLITS), "a split is empty although every class has rows for it",
+               hint="give each split its share of every class.")
+
+
+@suite.check("stratified_split", points=1, title="x and y stay paired (each label follows its row)",
+             cases=[STRAT_DEFAULT])
+def strat_pairing(ctx, counts, labels, seed):
+    x, y, out = run_stratified(ctx, counts, labels, seed)
+    expect_strat_judgeable(ctx, out, len(y), "whether labels follow their rows")
+    for s in SPLITS:
+        xs, ys = out[s]
+        bad = int((y[xs[:, 0].round().long()] != ys).sum())
+        ctx.expect(bad == 0, f"in the {s} split, {bad} of {len(ys)} labels do not belong to their rows",
+                   hint="index x and y with the same row indices.")
+
+
+@suite.check("stratified_split", points=1, title="the split depends on `seed` only, not on the global RNG",
+             cases=[STRAT_DEFAULT])
+def strat_seeded(ctx, counts, labels, seed):
+    _, y, first = run_stratified(ctx, counts, labels, seed, global_seed=1)
+    _, _, again = run_stratified(ctx, counts, labels, seed, global_seed=2)
+    _, _, other = run_stratified(ctx, counts, labels, seed + 1, global_seed=1)
+    expect_strat_judgeable(ctx, first, len(y), "how the split depends on the seed")
+    same = {s: sorted(v) for s, v in split_ids(first).items()} == {s: sorted(v) for s, v in split_ids(again).items()}
+    ctx.expect(same, "two calls with the same seed gave different splits once the global RNG state changed",
+               hint="draw every permutation from your own generator, g = torch.Generator().manual_seed(seed).")
+    differ = {s: sorted(v) for s, v in split_ids(first).items()} != {s: sorted(v) for s, v in split_ids(other).items()}
+    ctx.expect(differ, "seed and seed+1 put the same rows in each split: `seed` is ignored or the rows of each "
+                       "class are not shuffled",
+               hint="permute each class's rows with torch.randperm(n_c, generator=g), g seeded with `seed`.")
+
+
+@suite.check("stratified_split", points=2,
+             title="the same rows as the reference (classes in increasing label order, one randperm per class)",
+             cases=[{**STRAT_DEFAULT, "seed": 5}, {**STRAT_ODD, "seed": 1, "dtype": "float32"}])
+def strat_reference(ctx, counts, labels, seed, ratios=None, dtype="float32"):
+    _, _, out = run_stratified(ctx, counts, labels, seed, ratios=ratios, dtype=dtype)
+    ctx.expect_reference({s: sorted(v) for s, v in split_ids(out).items()}, "row ids per split (any order within "
+                         "a split)", tier="exact",
+                         hint="one generator seeded once; for each class in increasing label order (torch.unique), "
+                              "permute its row indices (increasing) with one torch.randperm(n_c, generator=g).")
+
+
+@suite.check("stratified_split", points=1, title="x and y are not modified (the splits are new tensors)",
+             cases=[{"counts": [6, 11, 5], "labels": [2, 0, 1], "seed": 4}])
+def strat_inputs_unchanged(ctx, counts, labels, seed):
+    x, y = make_labelled_rows(ctx.gen(77), counts, labels)
+    out, after = ctx.call_with_args("stratified_split", x, y, seed=seed)
+    ctx.expect_unchanged(after[0], x, "stratified_split changed x in place",
+                         hint="index with row indices (x[idx]) to build new tensors; do not reorder x itself.")
+    ctx.expect_unchanged(after[1], y, "stratified_split changed y in place",
+                         hint="index with row indices (y[idx]) to build new tensors; do not sort or shuffle y "
+                              "itself.")
+    expect_split_form(ctx, out, x)
+    expect_strat_judgeable(ctx, out, len(y), "whether the inputs are kept")

@@ -17,3 +17,12 @@ suite.hidden(v.seeded, points=1, cases=SPLIT_CASES)
 suite.hidden(v.reference, points=1, cases=RATIO_CASES)
 suite.hidden(v.train_stats, points=1, cases=STD_CASES)
 suite.hidden(v.no_leakage, points=1, cases=LEAK_CASES)
+
+# stratified_split (issue 13): other class sizes and labels; a one-row class (it lands in test).
+STRAT_CASES = [{"counts": [15, 40, 1, 22], "labels": [4, 1, 9, 2], "seed": 8},
+               {"counts": [33, 17], "labels": [1, 0], "seed": 2, "ratios": [0.6, 0.2, 0.2], "dtype": "float64"}]
+suite.hidden(v.strat_class_counts, points=1, cases=STRAT_CASES)
+STRAT_PLAIN = [STRAT_CASES[0], {"counts": [33, 17], "labels": [1, 0], "seed": 2}]
+suite.hidden(v.strat_partition, points=1, cases=STRAT_PLAIN)
+suite.hidden(v.strat_pairing, points=1, cases=STRAT_PLAIN)
+suite.hidden(v.strat_reference, points=1, cases=STRAT_CASES)

@@ -142,3 +142,166 @@ def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
     return {"train": (x[:n_train].clone(), y[:n_train].clone()),
             "val": (x[n_train:n_train + n_val].clone(), y[n_train:n_train + n_val].clone()),
             "test": (x[n_train + n_val:].clone(), y[n_train + n_val:].clone())}
+
+
+# -- stratified_split (issue 13) ----------------------------------------------------------------------------
+def _strat_from_index(x, y, index):
+    out = {}
+    for name, pieces in index.items():
+        idx = torch.cat(pieces) if pieces else torch.zeros(0, dtype=torch.int64)
+        out[name] = (x[idx], y[idx])
+    return out
+
+
+def _strat_cut(index, rows, ratios, rounding=int):
+    n_train, n_val = rounding(len(rows) * ratios[0]), rounding(len(rows) * ratios[1])
+    index["train"].append(rows[:n_train])
+    index["val"].append(rows[n_train:n_train + n_val])
+    index["test"].append(rows[n_train + n_val:])
+
+
+@suite.mistake("stratified_split", name="not_stratified",
+               hint="the rows were split all together (like split_data), not class by class: split each class's "
+                    "rows with the ratios.",
+               targets=("stratified_split.strat_class_counts", "stratified_split.strat_reference"))
+def stratified_split(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randperm(len(y), generator=g)
+    index = {"train": [], "val": [], "test": []}
+    _strat_cut(index, p, ratios)
+    return _strat_from_index(x, y, index)
+
+
+@suite.mistake("stratified_split", name="rounded_class_sizes",
+               hint="class sizes were rounded with round(); the convention is int(n_c*ratios[0]) and "
+                    "int(n_c*ratios[1]) (truncation), with test taking the rest of the class.",
+               targets=("stratified_split.strat_class_counts", "stratified_split.strat_reference"))
+def stratified_split(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    g = torch.Generator().manual_seed(seed)
+    index = {"train": [], "val": [], "test": []}
+    for c in torch.unique(y):
+        rows = torch.nonzero(y == c).flatten()
+        _strat_cut(index, rows[torch.randperm(len(rows), generator=g)], ratios, rounding=round)
+    return _strat_from_index(x, y, index)
+
+
+@suite.mistake("stratified_split", name="reseeded_per_class",
+               hint="a new generator is seeded for every class; seed one generator once and draw every class's "
+                    "permutation from it, in turn.",
+               targets=("stratified_split.strat_reference",))
+def stratified_split(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    index = {"train": [], "val": [], "test": []}
+    for c in torch.unique(y):
+        g = torch.Generator().manual_seed(seed)
+        rows = torch.nonzero(y == c).flatten()
+        _strat_cut(index, rows[torch.randperm(len(rows), generator=g)], ratios)
+    return _strat_from_index(x, y, index)
+
+
+@suite.mistake("stratified_split", name="classes_in_order_of_appearance",
+               hint="the classes were visited in order of first appearance in y; the draw order visits them in "
+                    "increasing label order (torch.unique(y) is sorted).",
+               targets=("stratified_split.strat_reference",))
+def stratified_split(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    g = torch.Generator().manual_seed(seed)
+    index = {"train": [], "val": [], "test": []}
+    seen = []
+    for c in y.tolist():
+        if c not in seen:
+            seen.append(c)
+    for c in seen:
+        rows = torch.nonzero(y == c).flatten()
+        _strat_cut(index, rows[torch.randperm(len(rows), generator=g)], ratios)
+    return _strat_from_index(x, y, index)
+
+
+@suite.mistake("stratified_split", name="one_permutation_then_group",
+               hint="one permutation of all rows was drawn and each class cut in that order; the draw order is one "
+                    "torch.randperm(n_c, generator=g) per class, in increasing label order.",
+               targets=("stratified_split.strat_reference",))
+def stratified_split(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randperm(len(y), generator=g)
+    index = {"train": [], "val": [], "test": []}
+    for c in torch.unique(y):
+        _strat_cut(index, p[y[p] == c], ratios)
+    return _strat_from_index(x, y, index)
+
+
+@suite.mistake("stratified_split", name="class_rows_not_shuffled",
+               hint="each class's rows were cut in their original order: permute them with "
+                    "torch.randperm(n_c, generator=g) first.",
+               targets=("stratified_split.strat_seeded", "stratified_split.strat_reference"))
+def stratified_split(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    index = {"train": [], "val": [], "test": []}
+    for c in torch.unique(y):
+        _strat_cut(index, torch.nonzero(y == c).flatten(), ratios)
+    return _strat_from_index(x, y, index)
+
+
+@suite.mistake("stratified_split", name="global_rng",
+               hint="the permutations come from the global RNG, so the split changes with unrelated code: draw them "
+                    "from torch.Generator().manual_seed(seed).",
+               targets=("stratified_split.strat_seeded",),
+               feedback="two calls with the same seed gave different splits once the global RNG state changed")
+def stratified_split(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    index = {"train": [], "val": [], "test": []}
+    for c in torch.unique(y):
+        rows = torch.nonzero(y == c).flatten()
+        _strat_cut(index, rows[torch.randperm(len(rows))], ratios)
+    return _strat_from_index(x, y, index)
+
+
+@suite.mistake("stratified_split", name="labels_not_reindexed",
+               hint="x was indexed with the split's rows but y was not (or with other indices): index both with "
+                    "the same row indices.",
+               targets=("stratified_split.strat_pairing",), feedback="labels do not belong to their rows")
+def stratified_split(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    g = torch.Generator().manual_seed(seed)
+    index = {"train": [], "val": [], "test": []}
+    for c in torch.unique(y):
+        rows = torch.nonzero(y == c).flatten()
+        _strat_cut(index, rows[torch.randperm(len(rows), generator=g)], ratios)
+    out = _strat_from_index(x, y, index)
+    labels = y[torch.randperm(len(y), generator=g)]
+    start = 0
+    for name in ("train", "val", "test"):
+        k = len(out[name][1])
+        out[name] = (out[name][0], labels[start:start + k])
+        start += k
+    return out
+
+
+@suite.mistake("stratified_split", name="class_remainder_dropped",
+               hint="test takes int(n_c*ratios[2]) rows of each class and drops the remainder: give test all the "
+                    "rows of the class left over.",
+               targets=("stratified_split.strat_class_counts", "stratified_split.strat_partition"),
+               feedback="rows are in no split")
+def stratified_split(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    g = torch.Generator().manual_seed(seed)
+    index = {"train": [], "val": [], "test": []}
+    for c in torch.unique(y):
+        rows = torch.nonzero(y == c).flatten()
+        rows = rows[torch.randperm(len(rows), generator=g)]
+        n_train, n_val = int(len(rows) * ratios[0]), int(len(rows) * ratios[1])
+        n_test = int(len(rows) * ratios[2])
+        index["train"].append(rows[:n_train])
+        index["val"].append(rows[n_train:n_train + n_val])
+        index["test"].append(rows[n_train + n_val:n_train + n_val + n_test])
+    return _strat_from_index(x, y, index)
+
+
+@suite.mistake("stratified_split", name="sorted_in_place",
+               hint="x and y were reordered in place (e.g. y[:] = y[order]), so the caller's data changed; build new "
+                    "tensors by indexing.",
+               targets=("stratified_split.strat_inputs_unchanged",), feedback="stratified_split changed x in place")
+def stratified_split(x, y, ratios=(0.8, 0.1, 0.1), seed=0):  # noqa: F811
+    g = torch.Generator().manual_seed(seed)
+    index = {"train": [], "val": [], "test": []}
+    for c in torch.unique(y):
+        rows = torch.nonzero(y == c).flatten()
+        _strat_cut(index, rows[torch.randperm(len(rows), generator=g)], ratios)
+    out = _strat_from_index(x, y, index)
+    order = torch.argsort(y, stable=True)
+    x[:], y[:] = x[order].clone(), y[order].clone()   # "tidy up": the caller's data sorted by class
+    return out
