@@ -29,7 +29,7 @@ import time
 from collections import defaultdict
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [REPO, os.path.join(REPO, "tests")]
+sys.path[:0] = [REPO, os.path.join(REPO, "tests"), os.path.join(REPO, "tests", "integration")]
 
 from test_attack_corpus import ASSIGNMENT, ATTACKS, attack_notebook  # noqa: E402
 
@@ -58,7 +58,7 @@ def sandboxed(paths: dict[str, str], tmp: str) -> dict[str, float | str]:
 
 
 def uid_fallback(paths: dict[str, str], tmp: str) -> dict[str, float | str]:
-    from test_bundles import python_for_unprivileged_user
+    from helpers import python_for_unprivileged_user
 
     from autograder.bundles import temp_root
     from autograder.sandbox.zygote import Zygote
