@@ -215,31 +215,31 @@ def ref_grads(w, x, weights_out, method):
 
 
 @suite.check("Autoencoder", points=1,
-             title="gradients of encode, decode and forward reach every parameter (checked with autograd)",
+             title="encode, decode and forward keep the autograd graph; backward through model(x) reaches every "
+                   "parameter (checked with autograd)",
              cases=[{"in_dim": 9, "code_dim": 3, "hidden": 5, "n": 4, "seed": 3}],
              hint="keep the computation differentiable: no .detach(), torch.no_grad() or .data inside the module; "
                   "every layer's parameters must receive gradients.")
 def gradients(ctx, in_dim, code_dim, hidden, n, seed):
     D, C, H = dims(in_dim, code_dim, hidden)
     g = ctx.gen(seed + 100)
+    ref, w = loaded(ctx, in_dim, code_dim, hidden, seed)
     inputs = {"encode": pixels(g, n, D), "decode": torch.randn(n, C, generator=g), "__call__": pixels(g, n, D)}
     for method, x in inputs.items():
-        ref, w = loaded(ctx, in_dim, code_dim, hidden, seed)
         out = ctx.method_kept(ref, method, x)
         what = "model(x)" if method == "__call__" else f"{method}(...)"
         ctx.expect(ctx.attr(out, "requires_grad") is True,
                    f"the result of {what} does not require gradients: it was detached from the parameters")
-        weights_out = torch.randn(n, C if method == "encode" else D, generator=g)
-        loss = ctx.method_kept(ctx.method_kept(out, "mul", weights_out), "sum")
-        ctx.method(loss, "backward")
-        expected = ref_grads(w, x, weights_out, method)
-        for name, shape, _ in parameters_of(ctx, ref):
-            grad = ctx.attr(ctx.method_kept(ref, "get_parameter", name), "grad")
-            want = expected[tuple(shape)]
-            ok = any(compare.close(want_i, torch.zeros(shape) if grad is None else grad, "composite")
-                     for want_i in want)
-            ctx.expect(ok, f"after backward through {what}, the gradient of parameter {name!r} is "
-                           f"{'missing' if grad is None else 'not the one autograd computes'}")
+    # backward through model(x): every parameter's gradient, compared with autograd on the grader's copy
+    x = inputs["__call__"]
+    weights_out = torch.randn(n, D, generator=g)
+    ctx.method(ctx.method_kept(ctx.method_kept(out, "mul", weights_out), "sum"), "backward")
+    expected = ref_grads(w, x, weights_out, "__call__")
+    for name, shape, _ in parameters_of(ctx, ref):
+        grad = ctx.attr(ctx.method_kept(ref, "get_parameter", name), "grad")
+        ok = grad is not None and any(compare.close(want, grad, "composite") for want in expected[tuple(shape)])
+        ctx.expect(ok, f"after backward through model(x), the gradient of parameter {name!r} is "
+                       f"{'missing' if grad is None else 'not the one autograd computes'}")
 
 
 # ---------------------------------------------------------------------------------------------------
