@@ -270,3 +270,13 @@ _cnn_mistake("cnn_dropout_on_conv_features", "dropout on the convolutional featu
 _cnn_mistake("cnn_dropout_in_eval", "the second dropout stays active in eval mode",
              ("CNNWithBNDropout.cnn_probe", "CNNWithBNDropout.cnn_modes"), feedback="model.eval() must switch dropout off",
              kind="eval_active")
+
+
+# -- mutation benchmark (benchmarks/mutation_score.py) ----------------------------------------------------------
+MUTATION_ACCEPTED = {  # survivors judged equivalent under the contract (still counted by the benchmark)
+    "dropout_backward": {
+        "`dout` detached": "eval mode returns dout itself; the mutant returns dout.detach(), a view with the same "
+                           "values and storage. The contract (dx = dout in eval mode) does not say whether dx may "
+                           "be dout itself, and no caller can tell the two apart except by tensor identity.",
+    },
+}
