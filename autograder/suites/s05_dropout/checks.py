@@ -20,8 +20,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from autograder.data import load_source_data
 from autograder.checks import Suite
+from autograder.data import load_source_data
 
 suite = Suite(__name__)
 FIX = "autograder.fixtures.dropout"

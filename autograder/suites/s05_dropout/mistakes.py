@@ -10,8 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder.suites.s05_dropout.checks import suite
-from autograder.suites.s05_dropout.checks import HINTS
+from autograder.suites.s05_dropout.checks import HINTS, suite
 
 BY_HAND = "dropout_by_hand"
 
