@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import assert_full_marks, load_nb, solution_path, student_path, with_cells_after, write_nb
+from helpers import assert_full_marks, load_nb, solution_path, student_path, with_cells_after, write_nb
 from torch import nn
 
 from autograder import references
@@ -110,7 +110,7 @@ def port_keras_bn_model(bn_before_activation=False):
 }
 
 # Variant B: plain lists, AdamW(weight_decay=0), lambdas, zero_grad after the step, one pass with sums
-# kept as tensors, a Keras port written out layer by layer.
+# kept as tensors, a Keras port written out layer by layer with Keras's own initialization.
 ALT_B = {
     "make_model": r'''
 def make_model(kind, hidden=(256, 128), p=0.3, in_features=784, num_classes=10):
@@ -171,7 +171,12 @@ def port_keras_bn_model(bn_before_activation=False):
     def block(d, n):
         bn = nn.BatchNorm1d(n, momentum=0.01, eps=1e-3)
         return [nn.Linear(d, n), bn, nn.ReLU()] if bn_before_activation else [nn.Linear(d, n), nn.ReLU(), bn]
-    return nn.Sequential(*block(4, 64), *block(64, 128), *block(128, 128), *block(128, 64), nn.Linear(64, 3))
+    model = nn.Sequential(*block(4, 64), *block(64, 128), *block(128, 128), *block(128, 64), nn.Linear(64, 3))
+    for m in model.modules():  # Keras's Dense initialization: Glorot-uniform weights, zero biases
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    return model
 ''',
 }
 

@@ -156,6 +156,34 @@ def check_layout(ctx, info: dict, layout, what: str, extra_hint: str = "") -> li
     return got
 
 
+def expect_default_init(ctx, mods, state: dict, what: str, keras: bool = False) -> None:
+    """PyTorch's default initialization: Linear weights and biases uniform in +-1/sqrt(fan_in), weights not
+    constant; norm layers' weight ones and bias zeros. With ``keras``, Keras's Dense initialization is
+    accepted too (Glorot-uniform weights, any bias within the bound, zeros included)."""
+    for name, typ, _extra in mods:
+        pre = f"{name}." if name else ""
+        if typ == "Linear":
+            w, b = state[pre + "weight"], state.get(pre + "bias")
+            fan_out, fan_in = w.shape
+            torch_bound = bound = 1.0 / math.sqrt(fan_in)
+            if keras:
+                bound = max(bound, math.sqrt(6.0 / (fan_in + fan_out)))
+            spread = float(w.std()) > 0.3 * torch_bound if w.numel() >= 16 else float(w.max()) > float(w.min())
+            ok = float(w.abs().max()) <= bound * (1 + 1e-6) and spread
+            if b is not None and b.numel():
+                ok = ok and float(b.abs().max()) <= bound * (1 + 1e-6)
+                if not keras and b.numel() >= 2:
+                    ok = ok and float(b.max()) > float(b.min())
+            ctx.expect(ok, f"{what}: the initial values of the Linear {pre[:-1] or 'layer'} do not look like PyTorch's "
+                           f"default initialization (uniform in +-1/sqrt(fan_in))",
+                       hint="build the layers with nn.Linear(...) and keep PyTorch's default initialization.")
+        elif typ in NORM_TYPES:
+            for key, value in (("weight", 1.0), ("bias", 0.0)):
+                t = state.get(pre + key)
+                ctx.expect(t is None or bool((t == value).all()),
+                           f"{what}: a new {typ} should start with {key} = {value:g} (PyTorch's default)")
+
+
 def n_parameters(info: dict) -> int:
     return sum(math.prod(shape) for _, shape, _ in info.get("parameters", []))
 
@@ -230,6 +258,7 @@ def run_make_model(ctx, kind, hidden=None, p=None, in_features=None, num_classes
     x = images(g, n, d_in)
     # train mode (the mode a new module is in): replay with batch statistics
     state0 = ctx.method(ref, "state_dict")
+    expect_default_init(ctx, mods, state0, f"make_model({kind!r})")
     if kind != "dropout":
         out = ctx.method(ref, "__call__", x)
         ctx.expect(isinstance(out, torch.Tensor) and tuple(out.shape) == (n, n_out),
@@ -336,13 +365,17 @@ def optimizer(ctx, kind, seed, lr=None, lam=None):
                    hint="pass make_training_setup's lr to the optimizer.")
         ctx.expect(tuple(group.get("betas", ())) == (0.9, 0.999) and group.get("eps") == 1e-8,
                    f"Adam's betas/eps are {group.get('betas')}/{group.get('eps')}; keep the defaults (0.9, 0.999)/1e-8")
-    params = [t for group in groups for t in group.get("params", [])]
-    state = fx.PenaltyNet(seed).state()
-    model_params = [name for name, _, _ in ctx.describe(model).get("parameters", [])]
-    ctx.expect(len(params) == len(model_params) and sum(t.numel() for t in params) == sum(
-        state[n].numel() for n in model_params),
-        f"the optimizer holds {len(params)} tensors; the model has {len(model_params)} parameters",
-        hint="give the optimizer all of model.parameters().")
+    expect_optimizes_model(ctx, model, opt)
+
+
+def expect_optimizes_model(ctx, model, opt):
+    """The optimizer updates exactly the parameters of the model it was given (the same tensors, each once)."""
+    cover = ctx.method(model, "optimizer_coverage", opt)
+    ctx.expect(cover["missing"] == 0 and cover["foreign"] == 0 and cover["repeated"] == 0,
+               f"the optimizer does not update exactly the model's parameters ({cover['covered']} of them covered, "
+               f"{cover['missing']} missing, {cover['foreign']} other tensors, {cover['repeated']} repeated)",
+               hint="torch.optim.Adam(model.parameters(), lr=lr): all the parameters of the model you were given, "
+                    "once each (not a copy's, not a new model's).")
 
 
 def penalty_reference(model, kind: str, lam: float) -> torch.Tensor:
@@ -366,7 +399,8 @@ PENALTY_HINTS = {
 def penalty_values(ctx, kind, seed, lam=None):
     kwargs = {"lam": lam} if lam is not None else {}
     lam_ = 1e-4 if lam is None else lam
-    _, penalty, model = call_setup(ctx, seed, kind, lr=0.01, **kwargs)
+    opt, penalty, model = call_setup(ctx, seed, kind, lr=0.01, **kwargs)
+    expect_optimizes_model(ctx, model, opt)
     ctx.expect(penalty is not None, f"make_training_setup(kind={kind!r}) returned penalty=None",
                hint="l1 and l2 return a function penalty(model) -> 0-dim tensor.")
     fresh = fx.PenaltyNet(seed)
@@ -526,7 +560,9 @@ def penalty(ctx, n, batch, seed, lam):
                   "smaller, so the mean of the batch means is not the mean per example).")
 def mean_loss(ctx, n, batch, seed):
     args, objs = train_objects(ctx, seed, n, batch, lr=0.0, train=True)
-    result, _ = call_train(ctx, args)
+    result, (model, loader, _) = call_train(ctx, args)
+    ctx.expect(ctx.attr(loader, "iterations") >= 1 and len(ctx.method(model, "mode_records")) >= 1,
+               "train_epoch returned a loss without running the model it was given on the loader it was given")
     ref_loss, _ = reference_run(objs)
     ctx.expect(isinstance(result, (float, int)) and not isinstance(result, bool),
                f"train_epoch should return a float; got {type(result).__name__}")
@@ -555,7 +591,9 @@ def call_evaluate(ctx, args):
              cases=[{"n": 10, "batch": 4, "seed": 0}, {"n": 13, "batch": 5, "seed": 1}])
 def values(ctx, n, batch, seed):
     args, model, loader = eval_objects(ctx, seed, n, batch, train=False)
-    (loss, acc), _ = call_evaluate(ctx, args)
+    (loss, acc), (student_model, student_loader) = call_evaluate(ctx, args)
+    ctx.expect(ctx.attr(student_loader, "iterations") >= 1 and len(ctx.method(student_model, "mode_records")) >= 1,
+               "evaluate returned numbers without running the model it was given on the loader it was given")
     ref_loss, ref_acc = fx.reference_evaluate(model, loader)
     for name, v in (("loss", loss), ("accuracy", acc)):
         ctx.expect(isinstance(v, (float, int)) and not isinstance(v, bool),
@@ -668,6 +706,7 @@ def run_port(ctx, before, n, seed):
     ctx.expect(got_types == exp_types, f"{what}: modules in order are [{seq_text(got_types)}]; expected "
                f"[{seq_text(exp_types)}]", hint=keras_placement_hint(bool(before), exp_types, got_types))
     mods = check_layout(ctx, info, layout, what)
+    expect_default_init(ctx, mods, ctx.method(ref, "state_dict"), what, keras=True)
     return ref, info, mods, ctx.gen(seed), what
 
 
@@ -694,7 +733,9 @@ def bn_before(ctx, before, n, seed):
              cases=[{"before": False}, {"before": True}])
 def keras_bn_conventions(ctx, before):
     ref = ctx.call("port_keras_bn_model", bn_before_activation=before)
-    bns = [options(extra) for _, typ, extra in leaves(ctx.describe(ref)) if typ == "BatchNorm1d"]
+    mods = leaves(ctx.describe(ref))
+    expect_default_init(ctx, mods, ctx.method(ref, "state_dict"), "port_keras_bn_model", keras=True)
+    bns = [options(extra) for _, typ, extra in mods if typ == "BatchNorm1d"]
     ctx.expect(len(bns) == 4, f"the model has {len(bns)} BatchNorm1d layers; expected 4")
     for kv in bns:
         momentum = float(kv.get("momentum", "nan")) if kv.get("momentum") not in (None, "None") else float("nan")
@@ -729,6 +770,7 @@ def keras_counts_forward(ctx, before, n, seed):
     g = ctx.gen(seed)
     x = torch.randn(n, 4, generator=g) * 2 + 0.5
     state0 = ctx.method(ref, "state_dict")
+    expect_default_init(ctx, mods, state0, "port_keras_bn_model", keras=True)
     out = ctx.method(ref, "__call__", x)
     expected, state_after = replay(mods, state0, x, training=True)
     ctx.expect_equal(out, expected, "train-mode output, recomputed from the model's own parameters", tier="composite",
