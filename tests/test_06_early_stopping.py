@@ -48,8 +48,9 @@ class EarlyStopping:
                 t.copy_(self.saved[k])
 ''',
     "fit": r'''
-def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False):
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False,
+        optimizer_cls=torch.optim.SGD):
+    opt = optimizer_cls(model.parameters(), lr=lr)
     history = {"train_loss": [], "val_loss": []}
     for epoch in range(max_epochs):
         model.train()
@@ -112,8 +113,9 @@ class EarlyStopping:
         return None
 ''',
     "fit": r'''
-def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False):
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False,
+        optimizer_cls=torch.optim.SGD):
+    optimizer = optimizer_cls(model.parameters(), lr=lr)
     history = {"train_loss": [], "val_loss": []}
     epoch, stop = 0, False
     bar = tqdm(total=max_epochs, disable=not progress)
@@ -218,12 +220,14 @@ class EarlyStopping:
 ''',
 }
 NULL_FITS = {
-    "empty_history": "def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False):\n"
+    "empty_history": "def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False, "
+                     "optimizer_cls=None):\n"
                      "    return {'train_loss': [], 'val_loss': []}",
-    "nothing": "def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False):\n"
+    "nothing": "def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False, "
+               "optimizer_cls=None):\n"
                "    return None",
     "zeros_without_training": "def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, "
-                              "progress=False):\n"
+                              "progress=False, optimizer_cls=None):\n"
                               "    return {'train_loss': [0.0] * max_epochs, 'val_loss': [0.0] * max_epochs}",
 }
 
@@ -295,8 +299,8 @@ def test_fit_that_changes_the_data_in_place_is_named(judge):
 
 
 def test_fit_returning_a_copy_of_its_model_is_caught(judge):
-    src = ALT_A["fit"].replace("    opt = torch.optim.SGD(model.parameters(), lr=lr)\n",
-                               "    model = copy.deepcopy(model)\n    opt = torch.optim.SGD(model.parameters(), lr=lr)\n")
+    src = ALT_A["fit"].replace("    opt = optimizer_cls(model.parameters(), lr=lr)\n",
+                               "    model = copy.deepcopy(model)\n    opt = optimizer_cls(model.parameters(), lr=lr)\n")
     results = judge("fit", src)
     assert results["fit.restores_at_end"].score == 0
     assert "another model than the one passed in" in results["fit.restores_at_end"].feedback
@@ -344,11 +348,31 @@ def test_overfit_task_training_loss_falls_while_validation_turns_up():
     for seed in (0, 1, 5):  # the seeds of fit.feeds_validation_loss (visible and hidden)
         stopper = fx.probe_stopper()
         h = ns["fit"](fx.task_model(seed), fx.task_loaders("overfit", seed), 12, stopper, lr=0.02,
-                      loss_fn=fx.mse_loss())
+                      loss_fn=fx.mse_loss(), optimizer_cls=fx.plain_sgd())
         train, val = h["train_loss"], h["val_loss"]
         assert all(b < a for a, b in zip(train, train[1:])), seed
         low = min(range(len(val)), key=val.__getitem__)
         assert 2 <= low <= 8 and val[-1] > val[low] * 1.3, (seed, val)
+
+
+def test_plain_sgd_equals_torch_sgd_and_imports_no_compiler():
+    import subprocess
+    import sys
+
+    ns = notebook_namespace(solution_path(ASSIGNMENT))
+    histories = []
+    for cls in (fx.plain_sgd(), torch.optim.SGD):
+        model = fx.task_model(3, d_out=3)
+        histories.append((ns["fit"](model, fx.task_loaders("classify", 3), 4, fx.probe_stopper(), lr=0.2,
+                                    optimizer_cls=cls), model.snapshot()))
+    assert histories[0][0] == histories[1][0]
+    assert all(torch.equal(a, histories[1][1][k]) for k, a in histories[0][1].items())
+    code = ("import sys, torch; from autograder.fixtures import early_stopping as fx; "
+            "m = fx.task_model(0, d_out=3); o = fx.plain_sgd()(m.parameters(), lr=0.1); "
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=solution_path(ASSIGNMENT).rsplit("/solutions/", 1)[0])
+    assert out.stdout.strip() == "False"
 
 
 def test_sentinel_raises_and_counts():

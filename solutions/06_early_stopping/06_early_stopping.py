@@ -250,11 +250,12 @@ print("num_batches_tracked by reference / copy:", int(by_reference["1.num_batche
 # into `model`. `fit` never touches `loaders["test"]`: the test set is looked at **once**, after all decisions
 # (which epoch, which hyperparameters) are made.
 #
-# The optimizer is plain SGD, `torch.optim.SGD(model.parameters(), lr=lr)`, created for you; so is the progress
-# bar (`progress=True` shows one).
+# The optimizer, `optimizer_cls(model.parameters(), lr=lr)` — plain SGD by default — is created for you; so is the
+# progress bar (`progress=True` shows one). Use only its `zero_grad()` and `step()`.
 
 # %% nbgrader={"grade": false, "grade_id": "fit", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False):
+def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False,
+        optimizer_cls=torch.optim.SGD):
     """
     Train `model` with SGD, stopping when `stopper` says so, and restore the best epoch's state.
 
@@ -264,16 +265,18 @@ def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, p
       and "val" are used; "test" must never be touched.
     - max_epochs: the most epochs to run (int >= 1).
     - stopper: an object with step(val_loss, model) -> bool and restore(model) (e.g. EarlyStopping).
-    - lr: SGD learning rate (torch.optim.SGD(model.parameters(), lr=lr)).
+    - lr: the learning rate.
     - loss_fn: loss_fn(model(x), y) -> the mean loss of a batch (default F.cross_entropy).
     - progress: show a tqdm progress bar over the epochs.
+    - optimizer_cls: the optimizer, created as optimizer_cls(model.parameters(), lr=lr) (default: plain
+      SGD; the grader passes an equivalent SGD of its own).
 
     Returns history, a dict with two lists of Python floats, one entry per epoch that ran:
     - "train_loss": the mean of the epoch's training batch losses (each taken before its optimizer step),
     - "val_loss": the mean validation loss over the validation examples (model in eval mode, no grad),
     the epoch on which the stopper said stop included. The best epoch is stopper.best_epoch.
     """
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    optimizer = optimizer_cls(model.parameters(), lr=lr)
     history = {"train_loss": [], "val_loss": []}
     for epoch in trange(max_epochs, desc="epochs", disable=not progress):
         # TODO: one epoch of training over loaders["train"] (train mode; zero_grad, loss, backward, step per

@@ -252,10 +252,11 @@ def restore(ctx, values, patience, seed, mode=None):
 # 4. fit
 # ---------------------------------------------------------------------------------------------------
 def call_fit(ctx, task, seed, max_epochs, stopper: dict, lr=None, loss=None, test="counting"):
-    """``fit(model, loaders, max_epochs, stopper[, lr][, loss_fn])`` on grader-owned objects.
+    """``fit(model, loaders, max_epochs, stopper[, lr][, loss_fn], optimizer_cls=PlainSGD)`` on grader-owned
+    objects (PlainSGD = torch.optim.SGD without momentum, minus the seconds its construction costs).
 
     Returns ``(history, model_ref, loaders_after, stopper_ref)``."""
-    kw = {}
+    kw = {"optimizer_cls": ctx.make(f"{FX}:plain_sgd")}
     if lr is not None:
         kw["lr"] = lr
     if loss == "mse":

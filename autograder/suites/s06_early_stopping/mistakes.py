@@ -120,13 +120,14 @@ _stopper_mistake("restore_rebinds_name", "restore assigned the saved copy to its
 
 
 # -- fit ----------------------------------------------------------------------------------------------------
-def _fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False, *,
+def _fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False,
+         optimizer_cls=torch.optim.SGD, *,
          on_train=False, touch_test=False, no_restore=False, ignore_stop=False, val_train_mode=False,
          no_train_mode=False, no_zero_grad=False, sum_losses=False, break_before_record=False, train_copy=False,
          restore_every_epoch=False, train_loss_after=False):
     if train_copy:
         model = copy.deepcopy(model)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    optimizer = optimizer_cls(model.parameters(), lr=lr)
     history = {"train_loss": [], "val_loss": []}
     if touch_test:
         history["test_loss"] = []
@@ -173,8 +174,9 @@ def _fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, 
 
 
 def _fit_mistake(name, hint, targets, feedback=None, **flags):
-    def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False):
-        return _fit(model, loaders, max_epochs, stopper, lr, loss_fn, progress, **flags)
+    def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, progress=False,
+            optimizer_cls=torch.optim.SGD):
+        return _fit(model, loaders, max_epochs, stopper, lr, loss_fn, progress, optimizer_cls, **flags)
 
     suite.mistake("fit", name=name, hint=hint, targets=targets, **({"feedback": feedback} if feedback else {}))(fit)
 
