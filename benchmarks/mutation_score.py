@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-mutants", type=int, default=None,
                     help="at most N mutants per exercise (an evenly spread, deterministic sample)")
     ap.add_argument("--jobs", "-j", type=int, default=1, help="mutants graded in parallel (forked children)")
-    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per mutant before it counts as killed")
+    ap.add_argument("--timeout", type=float, default=60.0,
+                    help="CPU seconds per mutant before it counts as killed (the grader's call time limit would "
+                         "cost points too); the wall-clock limit is 5x this")
     ap.add_argument("--seeds", type=int, default=4,
                     help="probe rounds for equivalence: the checks' cases, then re-seeded variants")
     ap.add_argument("--false-rejects", action="store_true",

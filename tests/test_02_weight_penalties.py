@@ -85,7 +85,7 @@ def l2_penalty(model, lam):
 def sgd_step_weight_decay(params, lr, weight_decay):
     # decay first, then the gradient step: (1 - lr*wd) * p - lr * grad
     with torch.no_grad():
-        for p in params:
+        for p in (q for q in params if q.grad is not None):
             p.mul_(1 - lr * weight_decay).add_(p.grad, alpha=-lr)
 ''',
         "make_param_groups": '''
@@ -130,7 +130,8 @@ def decay_pull(optimizer, grad_scale, lr, weight_decay, steps):
 def sgd_step_weight_decay(params, lr, weight_decay):
     # the pre-no_grad idiom: update .data (not recorded by autograd)
     for p in params:
-        p.data -= lr * (p.grad.data + weight_decay * p.data)
+        if p.grad is not None:
+            p.data -= lr * (p.grad.data + weight_decay * p.data)
 ''',
         "make_param_groups": '''
 def make_param_groups(model, weight_decay):
@@ -158,7 +159,7 @@ def alternative_submission(name: str, tmp_path) -> str:
 def test_alternative_implementations_get_full_marks(name, grade, tmp_path):
     result = grade(alternative_submission(name, tmp_path))
     assert_full_marks(result)
-    assert result.max_score == 30
+    assert result.max_score == 32  # 30 + ridge_fit.ridge_inputs_unchanged (visible and hidden), issue 8
 
 
 @pytest.fixture(scope="module")

@@ -145,3 +145,80 @@ def test_01_standardize_keeps_float64():
     src = STD_OK_1.replace("return tuple((t - mu) / sd", "return tuple(((t - mu) / sd).float()")
     assert_caught(grade("01_data_splits", src, ("standardize",)), "standardize.train_stats.hidden",
                   "failed on a hidden case")
+
+
+# -- 02 weight penalties ----------------------------------------------------------------------------
+
+def test_02_param_groups_of_data_copies_lose_the_partition_point_only():
+    src = '''
+def make_param_groups(model, weight_decay):
+    decay = [m.weight.data for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
+    ids = {id(m.weight) for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))}
+    rest = [p.detach() for p in model.parameters() if id(p) not in ids]
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+'''
+    assert_caught(grade("02_weight_penalties", src, ("make_param_groups",)), "make_param_groups.partition",
+                  "a copy with the same values", only=("make_param_groups.partition",))
+
+
+def test_02_weight_decay_on_parameters_without_grad_is_caught():
+    src = '''
+def sgd_step_weight_decay(params, lr, weight_decay):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p -= lr * p.grad
+            p -= lr * weight_decay * p
+'''
+    assert_caught(grade("02_weight_penalties", src, ("sgd_step_weight_decay",)), "sgd_step_weight_decay.matches_torch",
+                  "p.grad is None is skipped", only=("sgd_step_weight_decay.matches_torch",))
+
+
+def test_02_ridge_that_centers_in_place_loses_the_inputs_point_only():
+    src = '''
+def ridge_fit(X, y, lam):
+    xm, ym = X.mean(0), y.mean()
+    X.sub_(xm)
+    w = torch.linalg.solve(X.T @ X + lam * torch.eye(X.shape[1], dtype=X.dtype), X.T @ (y - ym))
+    return w, ym - xm @ w
+'''
+    assert_caught(grade("02_weight_penalties", src, ("ridge_fit",)), "ridge_fit.ridge_inputs_unchanged",
+                  "ridge_fit changed its argument #1 in place", only=("ridge_fit.ridge_inputs_unchanged",))
+
+
+def test_02_ridge_with_a_0d_weight_is_told_about_the_shape_not_the_intercept():
+    src = '''
+def ridge_fit(X, y, lam):
+    xm, ym = X.mean(0), y.mean()
+    xc, yc = X - xm, y - ym
+    w = torch.linalg.solve(xc.T @ xc + lam * torch.eye(X.shape[1], dtype=X.dtype), xc.T @ yc).squeeze()
+    return w, ym - xm @ w.reshape(-1)
+'''
+    res = grade("02_weight_penalties", src, ("ridge_fit",))
+    assert_caught(res, "ridge_fit.intercept.hidden", "also D = 1 (do not squeeze it")
+    assert "not penalized" not in res["ridge_fit.intercept.hidden"].feedback.split("Hint:")[-1]
+
+
+def test_02_penalty_that_changes_the_model_is_caught():
+    src = '''
+def l2_penalty(model, lam):
+    total = torch.zeros(())
+    for m in model.modules():
+        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+            total = total + (m.weight ** 2).sum()
+            if m.bias is not None:
+                with torch.no_grad():
+                    m.bias.zero_()
+    return lam / 2 * total
+'''
+    assert_caught(grade("02_weight_penalties", src, ("l2_penalty",)), "l2_penalty.value",
+                  "l2_penalty changed the model's parameters")
+
+
+def test_02_decay_step_that_does_nothing_earns_nothing():
+    src = '''
+def sgd_step_weight_decay(params, lr, weight_decay):
+    pass
+'''
+    res = grade("02_weight_penalties", src, ("sgd_step_weight_decay",))
+    assert not {n: r.score for n, r in res.items() if r.score}, res

@@ -822,7 +822,7 @@ def run_mutants(state: State, work: list[tuple[Exercise, Mutant]], jobs: int = 1
                 os.close(r)
                 code = 0
                 try:
-                    _child_limits()
+                    _child_limits(timeout)
                     out = evaluate(state, ex, m, seeds, probe_killed)
                     data = json.dumps(asdict(out)).encode()
                 except BaseException as exc:  # noqa: BLE001
@@ -839,7 +839,8 @@ def run_mutants(state: State, work: list[tuple[Exercise, Mutant]], jobs: int = 1
         done = False
         for pid, (r, ex, m, start) in list(running.items()):
             got, status = os.waitpid(pid, os.WNOHANG)
-            timed_out = got == 0 and time.monotonic() - start > timeout
+            # The child has ``timeout`` seconds of CPU (RLIMIT_CPU); the wall clock allows for a busy machine.
+            timed_out = got == 0 and time.monotonic() - start > 5 * timeout
             if got == 0 and not timed_out:
                 continue
             if timed_out:
@@ -852,7 +853,8 @@ def run_mutants(state: State, work: list[tuple[Exercise, Mutant]], jobs: int = 1
             if raw and not timed_out:
                 out = MutantResult(**json.loads(raw))
             else:
-                why = "ran past the time limit" if timed_out else f"the child died (status {status})"
+                cpu = os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL)
+                why = ("ran past the time limit" if timed_out or cpu else f"the child died (status {status})")
                 # The grader's call time limit (or the process' death) costs the student points too.
                 out = MutantResult(ex.name, m.index, m.line, m.operator, m.description, "killed", True, [],
                                    why, round(time.monotonic() - start, 3))
@@ -865,11 +867,16 @@ def run_mutants(state: State, work: list[tuple[Exercise, Mutant]], jobs: int = 1
     return results
 
 
-def _child_limits() -> None:
-    """A mutant must not take the machine down: cap its memory (data segment) and give it a signal."""
+def _child_limits(cpu_seconds: float) -> None:
+    """A mutant must not take the machine down: cap its memory (data segment) and its CPU time (CPU, not
+    wall time, so that a loaded machine does not turn slow equivalent mutants into 'killed' ones)."""
     try:
         soft = 3 * 1024 ** 3
         resource.setrlimit(resource.RLIMIT_DATA, (soft, soft))
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        base = used.ru_utime + used.ru_stime
+        limit = int(base + cpu_seconds) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 5))
     except (ValueError, OSError):
         pass
     for sig in (signal.SIGINT,):

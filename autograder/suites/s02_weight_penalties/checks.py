@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import Suite
+from autograder.compare import close
 from autograder.fixtures import penalties as P
 from autograder.student import StudentCallError
 
@@ -37,9 +38,12 @@ def scalar(ctx, out, fn):
 # -- l1_penalty / l2_penalty: values --------------------------------------------------------------
 
 def _penalty_value(ctx, fn, kind, seed, lam):
-    out = ctx.call(fn, model_arg(ctx, kind, seed), lam)
+    out, args = ctx.call_with_args(fn, model_arg(ctx, kind, seed), lam)
     value = scalar(ctx, out, fn)
     ctx.expect_reference(value, f"{fn}(model, lam={lam})", tier="op", hint=PENALTY_HINT)
+    after = ctx.method(args[0], "state_dict")
+    ctx.expect_unchanged(dict(after), dict(P.build(kind, seed).state_dict()), f"{fn} changed the model's parameters",
+                         hint="compute the penalty from the weights without modifying them (w.abs(), not w.abs_()).")
 
 
 @suite.check("l1_penalty", points=1, title="lam * sum |w| over Linear/Conv weights (no biases, no norm parameters)",
@@ -112,7 +116,8 @@ def l2_equivalence(ctx, kind, seed, lam):
 
 SHAPES = [[3, 4], [4], [2, 3, 3]]
 STEP_HINT = ("each step is p -= lr * (p.grad + weight_decay * p), applied once per parameter: decay pulls p towards 0 "
-             "(a + inside the bracket) and is not also applied separately.")
+             "(a + inside the bracket) and is not also applied separately; a parameter whose p.grad is None is "
+             "skipped entirely (no decay either), as torch.optim.SGD does.")
 
 
 def student_step(ctx, params, lr, wd, with_args=False):
@@ -129,18 +134,18 @@ def student_step(ctx, params, lr, wd, with_args=False):
 
 
 @suite.check("sgd_step_weight_decay", points=2,
-             title="several steps match torch.optim.SGD(lr, weight_decay=wd)",
-             cases=[{"seed": 0, "lr": 0.1, "wd": 0.05, "steps": 5}])
-def matches_torch(ctx, seed, lr, wd, steps, shapes=None):
+             title="several steps match torch.optim.SGD(lr, weight_decay=wd) (parameters without a gradient untouched)",
+             cases=[{"seed": 0, "lr": 0.1, "wd": 0.05, "steps": 5, "frozen": [1]}])
+def matches_torch(ctx, seed, lr, wd, steps, shapes=None, frozen=()):
     shapes = shapes or SHAPES
-    _, args = student_step(ctx, ctx.make(f"{FIX}:grad_params", seed, shapes), lr, wd, with_args=True)
+    _, args = student_step(ctx, ctx.make(f"{FIX}:grad_params", seed, shapes, frozen), lr, wd, with_args=True)
     ref = args[0]
     for _ in range(steps - 1):
         ctx.method(ref, "refresh_grads")
         student_step(ctx, ref, lr, wd)
     got = ctx.method(ref, "state")["values"]
     ctx.expect_reference(got, f"parameters after {steps} steps", tier="steps", hint=STEP_HINT)
-    expected = P.grad_params(seed, shapes)
+    expected = P.grad_params(seed, shapes, frozen)
     opt = torch.optim.SGD(expected, lr=lr, weight_decay=wd)
     for k in range(steps):
         if k:
@@ -174,7 +179,12 @@ def grad_untouched(ctx, seed, lr, wd, shapes=None):
     shapes = shapes or SHAPES
     before = P.grad_params(seed, shapes)
     _, args = student_step(ctx, ctx.make(f"{FIX}:grad_params", seed, shapes), lr, wd, with_args=True)
-    grads = ctx.method(args[0], "state")["grads"]
+    state = ctx.method(args[0], "state")
+    moved = [i for i, (a, b) in enumerate(zip(state["values"], before)) if not torch.equal(a, b.detach())]
+    ctx.expect(moved, "no parameter changed, so whether the step keeps p.grad cannot be judged (the in_place "
+                      "check says why the update did not reach the parameters)",
+               hint="update each parameter in place: p -= lr * (p.grad + weight_decay * p).")
+    grads = state["grads"]
     changed = [i for i, (g, p) in enumerate(zip(grads, before)) if g is None or not torch.equal(g, p.grad)]
     ctx.expect(not changed, f"p.grad of parameters {changed} changed during the step",
                hint="do not add the decay into p.grad in place (p.grad.add_(...)); compute "
@@ -218,11 +228,18 @@ def form(ctx, kind, seed, wd):
 @suite.check("make_param_groups", points=1, title="every parameter of the model is in exactly one group",
              cases=[{"kind": "mlp", "seed": 0, "wd": 0.01}])
 def partition(ctx, kind, seed, wd):
+    _, args = ctx.call_with_args("make_param_groups", model_arg(ctx, kind, seed), wd)
+    kept = ctx.call_kept("make_param_groups", args[0], wd)  # the groups stay with the student's model ...
     out = _groups(ctx, kind, seed, wd)
     model = P.build(kind, seed)
-    names = [_names(model, g["params"]) for g in out]
+    # ... and a grader-owned probe there says which of the model's own tensors (by identity) they hold.
+    names = ctx.method(args[0], "group_report", kept)["names"]
     every = names[0] + names[1]
-    ctx.expect(None not in every, "a group holds a tensor that is not one of the model's parameters",
+    copies = [n for n in _names(model, [t for g in out for t in g["params"]]) if n]
+    ctx.expect(None not in every,
+               "a group holds a tensor that is not one of the model's parameters"
+               + (" (a copy with the same values: .data, .detach() or .clone() - the optimizer would update the "
+                  "copy and the model would never change)" if len(copies) == len(every) else ""),
                hint="put the model's own parameter tensors in the groups (no copies, no .data, no new tensors).")
     both = sorted(set(names[0]) & set(names[1]))
     dupes = sorted({n for n in every if every.count(n) > 1})
@@ -264,10 +281,13 @@ def ridge_data(n, d, seed):
 def _ridge(ctx, n, d, lam, seed):
     x, y = ridge_data(n, d, seed)
     out = ctx.call("ridge_fit", x, y, lam)
-    ctx.expect(isinstance(out, (tuple, list)) and len(out) == 2, "ridge_fit should return a tuple (w, b)")
+    ctx.expect(isinstance(out, (tuple, list)) and len(out) == 2, "ridge_fit should return a tuple (w, b)",
+               hint="return a tuple (w, b).")
     w, b = out
-    ctx.expect(isinstance(w, torch.Tensor) and w.shape == (d,), f"w should be a tensor of shape ({d},)")
-    ctx.expect(isinstance(b, torch.Tensor) and b.numel() == 1, "b should be a scalar tensor")
+    ctx.expect(isinstance(w, torch.Tensor) and w.shape == (d,), f"w should be a tensor of shape ({d},)",
+               hint="w has shape (D,) for every D, also D = 1 (do not squeeze it to a 0-dim tensor).")
+    ctx.expect(isinstance(b, torch.Tensor) and b.numel() == 1, "b should be a scalar tensor",
+               hint="b is a 0-dim tensor (e.g. y.mean() - x_mean @ w).")
     return x, y, w, b.reshape(())
 
 
@@ -301,6 +321,31 @@ def ols_at_zero(ctx, n, d, lam, seed):
     ctx.expect_equal(torch.cat([w.double(), b.double().reshape(1)]), sol, "(w, b) with lam=0 compared with "
                      "torch.linalg.lstsq", tier="composite",
                      hint="with lam=0 ridge is ordinary least squares: check the sum of squared residuals.")
+
+
+def closed_form_ridge(x, y, lam):
+    """The grader's own ridge solution (float64), from the augmented least-squares system."""
+    n, d = x.shape
+    a = torch.cat([x, torch.ones(n, 1, dtype=x.dtype)], dim=1)
+    penalty = torch.diag(torch.cat([torch.full((d,), float(lam), dtype=x.dtype), torch.zeros(1, dtype=x.dtype)]))
+    sol = torch.linalg.solve(a.T @ a + penalty, a.T @ y)
+    return sol[:d], sol[d]
+
+
+@suite.check("ridge_fit", points=1, title="X and y are not modified (centering makes new tensors), result right",
+             cases=[{"n": 10, "d": 3, "lam": 0.7, "seed": 3}])
+def ridge_inputs_unchanged(ctx, n, d, lam, seed):
+    x, y = ridge_data(n, d, seed)
+    out = ctx.call_unchanged("ridge_fit", x, y, lam,
+                             hint="center into new tensors (xc = X - X.mean(0)); X -= ... or X.sub_(...) changes "
+                                  "the caller's data.")
+    w_ref, b_ref = closed_form_ridge(x, y, lam)
+    ok = (isinstance(out, (tuple, list)) and len(out) == 2 and all(isinstance(t, torch.Tensor) for t in out)
+          and out[0].numel() == d and out[1].numel() == 1
+          and close(torch.cat([out[0].double().reshape(-1), out[1].double().reshape(1)]),
+                    torch.cat([w_ref, b_ref.reshape(1)]), "composite"))
+    ctx.expect(ok, "the inputs were kept, but (w, b) is not the ridge solution, so this check cannot give its point "
+                   "(the reference check says what differs)")
 
 
 # -- decay_pull (Adam vs AdamW) --------------------------------------------------------------------

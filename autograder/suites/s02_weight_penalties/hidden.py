@@ -6,7 +6,7 @@ from autograder.suites.s02_weight_penalties.checks import suite
 PENALTY_CASES = [{"kind": "convnet", "seed": 3, "lam": 0.02}, {"kind": "mlp", "seed": 7, "lam": 0.5}]
 TRAIN_CASES = [{"kind": "convnet", "seed": 4, "lam": 0.1}, {"kind": "mlp", "seed": 9, "lam": 0.2}]
 SGD_CASES = [{"seed": 5, "lr": 0.05, "wd": 0.2, "steps": 4, "shapes": [[5], [2, 6]]},
-             {"seed": 6, "lr": 0.2, "wd": 0.01, "steps": 6, "shapes": [[4, 4, 2], [3], [7, 1]]}]
+             {"seed": 6, "lr": 0.2, "wd": 0.01, "steps": 6, "shapes": [[4, 4, 2], [3], [7, 1]], "frozen": [0, 2]}]
 GROUP_CASES = [{"kind": "convnet", "seed": 2, "wd": 0.05}, {"kind": "mlp", "seed": 8, "wd": 0.3}]
 RIDGE_CASES = [{"n": 9, "d": 5, "lam": 2.0, "seed": 11}, {"n": 30, "d": 2, "lam": 0.01, "seed": 12}]
 
@@ -16,6 +16,8 @@ suite.hidden(v.l2_value, points=1, cases=PENALTY_CASES)
 suite.hidden(v.l2_equivalence, points=1, cases=TRAIN_CASES)
 suite.hidden(v.matches_torch, points=1, cases=SGD_CASES)
 suite.hidden(v.in_place, points=1, cases=[{k: c[k] for k in ("seed", "lr", "wd", "shapes")} for c in SGD_CASES])
+suite.hidden(v.ridge_inputs_unchanged, points=1, cases=[{"n": 7, "d": 1, "lam": 3.0, "seed": 15},
+                                                        {"n": 16, "d": 4, "lam": 0.0, "seed": 16}])
 suite.hidden(v.partition, points=1, cases=GROUP_CASES)
 suite.hidden(v.assignment, points=1, cases=GROUP_CASES)
 suite.hidden(v.reference, points=1, cases=RIDGE_CASES)

@@ -72,7 +72,7 @@ def l2_penalty(model, lam):  # noqa: F811
                targets=("sgd_step_weight_decay.matches_torch",))
 def sgd_step_weight_decay(params, lr, weight_decay):
     with torch.no_grad():
-        for p in params:
+        for p in (q for q in params if q.grad is not None):
             p -= lr * (p.grad - weight_decay * p)
 
 
@@ -81,7 +81,7 @@ def sgd_step_weight_decay(params, lr, weight_decay):
                targets=("sgd_step_weight_decay.matches_torch", "sgd_step_weight_decay.in_place"),
                feedback="wrap it in `with torch.no_grad():`")
 def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
-    for p in params:
+    for p in (q for q in params if q.grad is not None):
         p.sub_(lr * (p.grad + weight_decay * p))
 
 
@@ -90,7 +90,7 @@ def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
                targets=("sgd_step_weight_decay.matches_torch", "sgd_step_weight_decay.in_place"))
 def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
     with torch.no_grad():
-        for p in params:
+        for p in (q for q in params if q.grad is not None):
             p = p - lr * (p.grad + weight_decay * p)  # noqa: PLW2901
 
 
@@ -99,7 +99,7 @@ def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
                targets=("sgd_step_weight_decay.grad_untouched",), feedback=CHECK_HINT_GRAD)
 def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
     with torch.no_grad():
-        for p in params:
+        for p in (q for q in params if q.grad is not None):
             p.grad.add_(p, alpha=weight_decay)
             p.sub_(lr * p.grad)
 
@@ -109,7 +109,7 @@ def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
                targets=("sgd_step_weight_decay.matches_torch",))
 def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
     with torch.no_grad():
-        for p in params:
+        for p in (q for q in params if q.grad is not None):
             p.mul_(1 - lr * weight_decay)
             p -= lr * (p.grad + weight_decay * p)
 
@@ -180,3 +180,46 @@ def decay_pull(optimizer, grad_scale, lr, weight_decay, steps):
             opt.step()
         finals.append(float(w.detach()))
     return finals[0] - finals[1]
+
+
+# -- issue 8: state that values do not show, non-default arguments, inputs changed in place -------------
+
+@suite.mistake("sgd_step_weight_decay", name="decays_params_without_grad",
+               hint="parameters whose p.grad is None were still decayed; skip them entirely, as torch.optim.SGD does.",
+               targets=("sgd_step_weight_decay.matches_torch",))
+def sgd_step_weight_decay(params, lr, weight_decay):
+    with torch.no_grad():
+        for p in params:
+            grad = p.grad if p.grad is not None else torch.zeros_like(p)
+            p -= lr * (grad + weight_decay * p)
+
+
+@suite.mistake("make_param_groups", name="data_copies",
+               hint="the groups hold p.data, tensors without the parameters' gradients: an optimizer built from "
+                    "them skips them and never changes the model; put the parameters themselves in the groups.",
+               targets=("make_param_groups.partition",),
+               feedback="a group holds a tensor that is not one of the model's parameters (a copy with the same values")
+def make_param_groups(model, weight_decay):
+    decay_ids = {id(m.weight) for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))}
+    decay, no_decay = [], []
+    for p in model.parameters():
+        (decay if id(p) in decay_ids else no_decay).append(p.data)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+@suite.mistake("ridge_fit", name="centers_in_place",
+               hint="X and y were centered in place (X -= X.mean(0)), changing the caller's data; build new tensors.",
+               targets=("ridge_fit.ridge_inputs_unchanged",), feedback="ridge_fit changed its argument #1 in place")
+def ridge_fit(X, y, lam):
+    x_mean, y_mean = X.mean(dim=0), y.mean()
+    X -= x_mean
+    y -= y_mean
+    w = torch.linalg.solve(X.T @ X + lam * torch.eye(X.shape[1], dtype=X.dtype), X.T @ y)
+    return w, y_mean - x_mean @ w
+
+
+#: Survivors of benchmarks/mutation_score.py judged acceptable (docs/MUTATION.md).
+MUTATION_ACCEPTED = {
+    "decay_pull": {"`w.item()` -> `w`": "a 1-element tensor instead of a float: the checks accept both (the "
+                                        "number is the same); only the documented return type differs"},
+}
