@@ -118,9 +118,7 @@ def test_01_split_data_that_ignores_ratios_loses_the_size_points():
 
 
 def test_01_split_data_that_shuffles_x_in_place_loses_the_inputs_point():
-    src = SPLIT_OK_2.replace("    perm = torch", "    p0 = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))\n"
-                                               "    x[:] = x.clone()[torch.arange(len(x)).flip(0)].flip(0)\n"
-                                               "    x.mul_(1.0); y.add_(0); x[0, 1] += 1.0\n    perm = torch")
+    src = SPLIT_OK_2.replace("    perm = torch", "    x.mul_(1.0); y.add_(0); x[0, 1] += 1.0\n    perm = torch")
     assert_caught(grade("01_data_splits", src, ("split_data",)), "split_data.split_inputs_unchanged",
                   "split_data changed x in place")
 

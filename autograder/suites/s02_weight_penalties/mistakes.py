@@ -70,7 +70,7 @@ def l2_penalty(model, lam):  # noqa: F811
 @suite.mistake("sgd_step_weight_decay", name="sign_flipped",
                hint="the sign of the decay is flipped: p -= lr * (p.grad + weight_decay * p) pulls p towards 0.",
                targets=("sgd_step_weight_decay.matches_torch",))
-def sgd_step_weight_decay(params, lr, weight_decay):
+def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
     with torch.no_grad():
         for p in (q for q in params if q.grad is not None):
             p -= lr * (p.grad - weight_decay * p)
@@ -120,7 +120,7 @@ def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
                hint="every parameter went into the decay group and biases/norm parameters into the no-decay group "
                     "as well.",
                targets=("make_param_groups.partition",), feedback="parameters in both groups")
-def make_param_groups(model, weight_decay):
+def make_param_groups(model, weight_decay):  # noqa: F811
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
     return [{"params": list(model.parameters()), "weight_decay": weight_decay},
             {"params": no_decay, "weight_decay": 0.0}]
@@ -150,7 +150,7 @@ def make_param_groups(model, weight_decay):  # noqa: F811
                hint="the intercept was penalized: a ones column was appended to X and lam * I covers it too; the "
                     "intercept's diagonal entry must be 0 (or center X and y).",
                targets=("ridge_fit.reference", "ridge_fit.intercept"))
-def ridge_fit(X, y, lam):
+def ridge_fit(X, y, lam):  # noqa: F811
     a = torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype)], dim=1)
     sol = torch.linalg.solve(a.T @ a + lam * torch.eye(a.shape[1], dtype=X.dtype), a.T @ y)
     return sol[:-1], sol[-1]
@@ -187,7 +187,7 @@ def decay_pull(optimizer, grad_scale, lr, weight_decay, steps):
 @suite.mistake("sgd_step_weight_decay", name="decays_params_without_grad",
                hint="parameters whose p.grad is None were still decayed; skip them entirely, as torch.optim.SGD does.",
                targets=("sgd_step_weight_decay.matches_torch",))
-def sgd_step_weight_decay(params, lr, weight_decay):
+def sgd_step_weight_decay(params, lr, weight_decay):  # noqa: F811
     with torch.no_grad():
         for p in params:
             grad = p.grad if p.grad is not None else torch.zeros_like(p)
@@ -199,7 +199,7 @@ def sgd_step_weight_decay(params, lr, weight_decay):
                     "them skips them and never changes the model; put the parameters themselves in the groups.",
                targets=("make_param_groups.partition",),
                feedback="a group holds a tensor that is not one of the model's parameters (a copy with the same values")
-def make_param_groups(model, weight_decay):
+def make_param_groups(model, weight_decay):  # noqa: F811
     decay_ids = {id(m.weight) for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))}
     decay, no_decay = [], []
     for p in model.parameters():
@@ -210,7 +210,7 @@ def make_param_groups(model, weight_decay):
 @suite.mistake("ridge_fit", name="centers_in_place",
                hint="X and y were centered in place (X -= X.mean(0)), changing the caller's data; build new tensors.",
                targets=("ridge_fit.ridge_inputs_unchanged",), feedback="ridge_fit changed its argument #1 in place")
-def ridge_fit(X, y, lam):
+def ridge_fit(X, y, lam):  # noqa: F811
     x_mean, y_mean = X.mean(dim=0), y.mean()
     X -= x_mean
     y -= y_mean
