@@ -514,7 +514,8 @@ plt.show()
 # each. We call a learning rate *usable* when the run still learns: its loss stays finite and its validation
 # accuracy after those four epochs is at least 25 % (2.5 times chance). Beyond the largest usable rate the
 # runs blow up or get stuck at chance level. (Small rates are slow with plain SGD and four epochs; that is a
-# different problem, which more epochs solve.) Without BN, a too-large step makes the pre-activations (and the loss)
+# different problem, which more epochs solve.) In the solution's offline run (digits), the baseline was usable
+# up to lr 0.3 and BN up to lr 3 — ten times larger — with BN also far ahead at every small rate. Without BN, a too-large step makes the pre-activations (and the loss)
 # blow up; with BN, the scale of the weights does not change the layer's output (BN divides it out), so the
 # effective step on the direction of the weights shrinks as they grow.
 
@@ -673,7 +674,8 @@ print("trainable parameters:", sum(p.numel() for p in keras_port.parameters()),
 # training part's mean and std, hold out 30 % for validation (stratified), and train both placements with
 # Adam (lr $10^{-3}$, as Keras's default), batch size 16, for 60 epochs, five seeds each. On a data set
 # this small the two placements usually end up close; watch the *speed* in the first epochs and the
-# spread between seeds rather than the last digit.
+# spread between seeds rather than the last digit. (Solution's run: BN after ReLU 0.982 ± 0.010, BN before
+# ReLU 0.964 ± 0.020 validation accuracy after 60 epochs — within each other's spread.)
 
 # %% nbgrader={"grade": false, "grade_id": "iris_run", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
 from sklearn.datasets import load_iris
