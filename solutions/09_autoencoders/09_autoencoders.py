@@ -53,8 +53,6 @@
 # whole notebook runs in about a minute on a laptop CPU.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -610,7 +608,7 @@ xc = x_lin - mu
 torch.manual_seed(0)
 linear_ae = nn.Sequential(nn.Linear(784, K_LIN, bias=False), nn.Linear(K_LIN, 784, bias=False))
 opt = torch.optim.Adam(linear_ae.parameters(), lr=3e-3)
-for step in tqdm(range(600), desc="linear AE (full batch)", leave=False):
+for _ in tqdm(range(600), desc="linear AE (full batch)", leave=False):
     opt.zero_grad()
     loss = F.mse_loss(linear_ae(xc), xc)
     loss.backward()

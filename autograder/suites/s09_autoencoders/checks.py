@@ -283,7 +283,7 @@ def kept_values(ctx, shape, p, seed):
     ctx.expect(0 < frac < 1, f"{frac:.0%} of the entries are zero with p={p}; mask_noise should zero some "
                              "entries and keep the others")
     ratio = (out[~zero] / x[~zero])
-    if torch.allclose(ratio, torch.full_like(ratio, 1 / (1 - p)), rtol=1e-4):
+    if compare.close(torch.full_like(ratio, 1 / (1 - p)), ratio, "composite"):
         ctx.fail("the kept entries are x / (1 - p)",
                  hint="kept entries were rescaled by 1/(1-p) like inverted dropout; a denoising autoencoder keeps "
                       "them as they are (the target is the clean x).")
