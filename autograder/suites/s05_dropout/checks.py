@@ -429,6 +429,14 @@ def dropout_p_of(extra: str) -> float | None:
     return None
 
 
+def expect_initialized(ctx, probe, what: str):
+    """Every weight matrix / kernel has entries that differ (the layers' default random initialization)."""
+    flat = [name for name, ndim, lo, hi in ctx.method(probe, "parameter_spread") if ndim >= 2 and lo == hi]
+    ctx.expect(not flat, f"{what}: the weights {flat} are constant (every entry equal)",
+               hint="keep the layers' default (random) initialization: with a constant weight matrix every hidden "
+                    "unit computes the same thing and learns the same thing.")
+
+
 def check_dropout_link(ctx, before, after, p, link: str, n_min: int = 200):
     """``after`` (the next Linear's input) should be dropout(relu(before), p): dropped entries 0, kept ones
     relu(before) / (1 - p), and the fraction dropped among the positive entries within Z standard errors of p."""
@@ -483,6 +491,7 @@ def build_mlp(ctx, input_shape, num_classes, hidden, p, defaults=False):
         ref = ctx.call("build_model_do", *mlp_args(input_shape, num_classes, hidden, p))
     info = ctx.describe(ref)
     ctx.expect("training" in info, f"build_model_do should return an nn.Module; got {info.get('type')}")
+    expect_initialized(ctx, install_probe(ctx, ref), "build_model_do(...)")
     return ref, info
 
 
@@ -593,6 +602,7 @@ def build_cnn(ctx, p1, p2, defaults=False):
     ref = ctx.call("CNNWithBNDropout") if defaults else ctx.call("CNNWithBNDropout", p1, p2)
     info = ctx.describe(ref)
     ctx.expect("training" in info, f"CNNWithBNDropout(...) should be an nn.Module; got {info.get('type')}")
+    expect_initialized(ctx, install_probe(ctx, ref), "CNNWithBNDropout(...)")
     return ref, info
 
 
