@@ -598,8 +598,9 @@ print(f"largest difference: {(w_sum - w_gd.detach()).abs().max():.1e}")
 #   redundant, **20 % of the labels randomized** — `flip_y=0.2`, so no model can be right on all of them), split with
 #   01's convention: `split_data(x, y, ratios=(0.3, 0.35, 0.35), seed=0)` → 300 training rows, 350 validation rows (the
 #   test split is not used here).
-# * **Model**: an MLP 20 → 128 → 2, full-batch SGD (lr 0.05, momentum 0.9) for 600 steps — long enough for the
-#   unpenalized net to fit every training label, noise included.
+# * **Model**: an MLP 20 → 128 → 2, plain full-batch SGD (lr 0.5, no momentum, so SGD + `prox_l1_step` is exactly
+#   proximal gradient descent) for 600 steps — long enough for the unpenalized net to fit every training label, noise
+#   included.
 # * **Runs**: no penalty; `l1_penalty` and `l2_penalty` over a λ grid; and L1 by **proximal** steps (`prox_l1_step` on
 #   the Linear weights after each SGD step on the data loss) at the λ that L1 liked best. Same seed, same
 #   initialization for every run.
@@ -628,7 +629,7 @@ parts = split_data(torch.tensor(X_np, dtype=torch.float32), torch.tensor(y_np, d
 print(f"data set: make_classification (random_state=0, flip_y=0.2); {len(y_tr)} train / {len(y_va)} val rows, "
       f"{x_tr.shape[1]} features, 2 classes")
 
-STEPS, LR, EVERY = 600, 0.05, 10
+STEPS, LR, EVERY = 600, 0.5, 10
 
 
 def make_net():
@@ -644,7 +645,7 @@ def accuracy(net, x, y):
 def train_run(penalty=None, lam=0.0, prox=False, desc="run"):
     """Returns (first-layer weights after training, {'step', 'train', 'val'} accuracy curves)."""
     net = make_net()
-    opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=0.9)
+    opt = torch.optim.SGD(net.parameters(), lr=LR)
     weights = [m.weight for m in net.modules() if isinstance(m, nn.Linear)]
     curve = {"step": [], "train": [], "val": []}
     for step in tqdm(range(STEPS + 1), desc=desc, leave=False):

@@ -382,3 +382,97 @@ def contrast(ctx, lr, weight_decay, steps):
                f"grad_scale 0.1 and {a_big:.4g} at 100",
                hint="Adam adds weight_decay * w to the gradient, which is then divided by sqrt(v): use "
                     "torch.optim.Adam for 'adam' and torch.optim.AdamW for 'adamw'.")
+
+
+# -- prox_l1_step (issue 13) -----------------------------------------------------------------------
+PROX_HINT = ("soft-thresholding with threshold t = lr * lam: p = sign(p) * max(|p| - t, 0), applied to every entry "
+             "of every tensor in params (entries with |p| <= t become exactly 0, the others move t towards 0).")
+
+
+def soft_threshold(t: torch.Tensor, thr: float) -> torch.Tensor:
+    return torch.sign(t) * torch.clamp(t.abs() - thr, min=0)
+
+
+def prox_tensors(gen: torch.Generator, shapes, dtype: str) -> list[torch.Tensor]:
+    """Plain tensors with entries on both sides of 0, some tiny (below any threshold), some large."""
+    out = []
+    for s in shapes:
+        t = torch.randn(tuple(s), generator=gen) * 0.6
+        t.view(-1)[::4] *= 0.05        # a quarter of the entries close to 0
+        out.append(t.to(getattr(torch, dtype)))
+    return out
+
+
+def student_prox(ctx, params, lr, lam):
+    try:
+        return ctx.call_with_args("prox_l1_step", params, lr, lam)
+    except StudentCallError as exc:
+        if exc.kind == "exception" and "leaf Variable" in exc.message:
+            ctx.fail("prox_l1_step modified a parameter in place while autograd was recording "
+                     f"(RuntimeError: {exc.message.splitlines()[0]})",
+                     hint="the proximal step is not part of the graph: wrap it in `with torch.no_grad():`.")
+        raise
+
+
+@suite.check("prox_l1_step", points=3, title="soft-thresholds every entry by lr * lam, in place (float32 and float64)",
+             cases=[{"seed": 0, "lr": 0.1, "lam": 2.0, "shapes": [[4, 5], [6]], "dtype": "float32"},
+                    {"seed": 1, "lr": 0.5, "lam": 0.3, "shapes": [[3, 2, 2], [5, 1]], "dtype": "float64"}])
+def prox_values(ctx, seed, lr, lam, shapes, dtype):
+    params = prox_tensors(ctx.gen(seed), shapes, dtype)
+    _, args = student_prox(ctx, params, lr, lam)
+    after = list(args[0])
+    ctx.expect(len(after) == len(params) and all(a.shape == p.shape and a.dtype == p.dtype
+                                                  for a, p in zip(after, params)),
+               "prox_l1_step changed the number, shapes or dtypes of the tensors in params")
+    ctx.expect(any(not torch.equal(a, p) for a, p in zip(after, params)),
+               "no tensor in params changed: the step must update them in place",
+               hint="write into each tensor (p.copy_(...), p.mul_(...), p[...] = ...); `p = ...` only rebinds a name.")
+    ctx.expect_reference(after, "the tensors after the step", tier="op", hint=PROX_HINT)
+    ctx.expect_equal(after, [soft_threshold(p, lr * lam) for p in params],
+                     f"the tensors after the step, compared with soft-thresholding at lr * lam = {lr * lam:g}",
+                     tier="op", hint=PROX_HINT)
+
+
+@suite.check("prox_l1_step", points=1,
+             title="entries with |p| <= lr * lam become exactly 0; the others keep their sign and stay non-zero",
+             cases=[{"seed": 2, "lr": 0.2, "lam": 1.5, "shapes": [[8, 6]], "dtype": "float32"}])
+def prox_exact_zeros(ctx, seed, lr, lam, shapes, dtype):
+    params = prox_tensors(ctx.gen(seed), shapes, dtype)
+    _, args = student_prox(ctx, params, lr, lam)
+    thr = lr * lam
+    for a, p in zip(args[0], params):
+        small = p.abs() <= thr
+        ctx.expect(bool((a[small] == 0).all()),
+                   f"{int((a[small] != 0).sum())} of the {int(small.sum())} entries with |p| <= lr * lam are not "
+                   f"exactly 0 after the step",
+                   hint="clamp |p| - lr * lam at 0 (torch.clamp(..., min=0)): a subgradient step p -= t * sign(p) "
+                        "jumps over 0 instead of stopping on it.")
+        big = ~small
+        ctx.expect(bool((torch.sign(a[big]) == torch.sign(p[big])).all()),
+                   f"{int((torch.sign(a[big]) != torch.sign(p[big])).sum())} of the {int(big.sum())} entries with "
+                   f"|p| > lr * lam lost their sign or became 0",
+                   hint="keep the sign: sign(p) * max(|p| - t, 0), for negative entries too.")
+
+
+@suite.check("prox_l1_step", points=1,
+             title="on parameters: in place under no_grad (still leaves requiring grad), p.grad untouched",
+             cases=[{"seed": 3, "lr": 0.3, "lam": 0.5}])
+def prox_on_parameters(ctx, seed, lr, lam, shapes=None):
+    shapes = shapes or SHAPES
+    before = P.grad_params(seed, shapes)
+    _, args = student_prox(ctx, ctx.make(f"{FIX}:grad_params", seed, shapes), lr, lam)
+    state = ctx.method(args[0], "state")
+    thr = lr * lam
+    kept_sign = all(bool((torch.sign(a[b.detach().abs() > thr]) == torch.sign(b.detach()[b.detach().abs() > thr])).all())
+                    for a, b in zip(state["values"], before))
+    moved = any(not torch.equal(a, b.detach()) for a, b in zip(state["values"], before))
+    ctx.expect(moved and kept_sign,
+               "the parameters were not soft-thresholded in place (unchanged, or entries above the threshold lost "
+               "their sign), so this check cannot judge the rest (prox_values says what differs)",
+               hint="update each parameter in place: p.copy_(torch.sign(p) * torch.clamp(p.abs() - lr * lam, min=0)).")
+    ctx.expect(all(state["is_leaf"]) and all(state["requires_grad"]) and not any(state["has_grad_fn"]),
+               "after the step some parameters are no longer leaf tensors requiring grad (the update was recorded "
+               "by autograd)", hint="do the update under `with torch.no_grad():`.")
+    changed = [i for i, (g, p) in enumerate(zip(state["grads"], before)) if g is None or not torch.equal(g, p.grad)]
+    ctx.expect(not changed, f"p.grad of parameters {changed} changed during the proximal step",
+               hint="the proximal step only changes p; leave p.grad as it is.")

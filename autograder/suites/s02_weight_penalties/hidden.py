@@ -27,3 +27,11 @@ suite.hidden(v.matches, points=1, cases=[
     {"optimizer": "adam", "grad_scale": 0.5, "lr": 0.02, "weight_decay": 0.05, "steps": 60},
     {"optimizer": "adamw", "grad_scale": 3.0, "lr": 0.005, "weight_decay": 0.3, "steps": 80},
 ])
+
+# prox_l1_step (issue 13): other shapes, thresholds and dtypes.
+PROX_CASES = [{"seed": 10, "lr": 0.05, "lam": 4.0, "shapes": [[7], [2, 3, 4]], "dtype": "float64"},
+              {"seed": 11, "lr": 1.0, "lam": 0.1, "shapes": [[9, 3]], "dtype": "float32"}]
+suite.hidden(v.prox_values, points=1, cases=PROX_CASES)
+suite.hidden(v.prox_exact_zeros, points=1, cases=PROX_CASES)
+suite.hidden(v.prox_on_parameters, points=1, cases=[{"seed": 12, "lr": 0.1, "lam": 2.0, "shapes": [[6, 2], [3]]},
+                                                    {"seed": 13, "lr": 0.4, "lam": 0.25, "shapes": [[5]]}])

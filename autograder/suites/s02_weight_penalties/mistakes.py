@@ -223,3 +223,83 @@ MUTATION_ACCEPTED = {
     "decay_pull": {"`w.item()` -> `w`": "a 1-element tensor instead of a float: the checks accept both (the "
                                         "number is the same); only the documented return type differs"},
 }
+
+
+# -- prox_l1_step (issue 13) -----------------------------------------------------------------------
+@suite.mistake("prox_l1_step", name="threshold_lam_only",
+               hint="the threshold is lam; the proximal step of lr * lam * |w| thresholds at lr * lam.",
+               targets=("prox_l1_step.prox_values",))
+def prox_l1_step(params, lr, lam):
+    with torch.no_grad():
+        for p in params:
+            p.copy_(torch.sign(p) * torch.clamp(p.abs() - lam, min=0))
+
+
+@suite.mistake("prox_l1_step", name="subgradient_step",
+               hint="this is a subgradient step, p -= lr * lam * sign(p): small weights jump over 0 instead of "
+                    "stopping on it; clamp |p| - lr * lam at 0.",
+               targets=("prox_l1_step.prox_values", "prox_l1_step.prox_exact_zeros"))
+def prox_l1_step(params, lr, lam):  # noqa: F811
+    with torch.no_grad():
+        for p in params:
+            p -= lr * lam * torch.sign(p)
+
+
+@suite.mistake("prox_l1_step", name="hard_threshold",
+               hint="entries below the threshold were zeroed but the others were not shrunk: soft-thresholding also "
+                    "moves every other entry lr * lam towards 0.",
+               targets=("prox_l1_step.prox_values",))
+def prox_l1_step(params, lr, lam):  # noqa: F811
+    with torch.no_grad():
+        for p in params:
+            p[p.abs() <= lr * lam] = 0.0
+
+
+@suite.mistake("prox_l1_step", name="sign_dropped",
+               hint="max(p - t, 0) drops the sign: negative weights all become 0; use sign(p) * max(|p| - t, 0).",
+               targets=("prox_l1_step.prox_values", "prox_l1_step.prox_exact_zeros"))
+def prox_l1_step(params, lr, lam):  # noqa: F811
+    with torch.no_grad():
+        for p in params:
+            p.copy_(torch.clamp(p - lr * lam, min=0))
+
+
+@suite.mistake("prox_l1_step", name="rebinds_name",
+               hint="`p = ...` rebinds a local name and leaves the tensor in params unchanged: update in place "
+                    "(p.copy_(...)).",
+               targets=("prox_l1_step.prox_values", "prox_l1_step.prox_on_parameters"),
+               feedback="no tensor in params changed")
+def prox_l1_step(params, lr, lam):  # noqa: F811
+    with torch.no_grad():
+        for p in params:
+            p = torch.sign(p) * torch.clamp(p.abs() - lr * lam, min=0)  # noqa: F841
+
+
+@suite.mistake("prox_l1_step", name="no_no_grad",
+               hint="the in-place update ran while autograd was recording: wrap it in `with torch.no_grad():`.",
+               targets=("prox_l1_step.prox_on_parameters",), feedback="while autograd was recording")
+def prox_l1_step(params, lr, lam):  # noqa: F811
+    for p in params:
+        p.copy_(torch.sign(p) * torch.clamp(p.abs() - lr * lam, min=0))
+
+
+@suite.mistake("prox_l1_step", name="grad_zeroed",
+               hint="p.grad was changed (zeroed) by the proximal step; it only changes p.",
+               targets=("prox_l1_step.prox_on_parameters",), feedback="changed during the proximal step")
+def prox_l1_step(params, lr, lam):  # noqa: F811
+    with torch.no_grad():
+        for p in params:
+            p.copy_(torch.sign(p) * torch.clamp(p.abs() - lr * lam, min=0))
+            if p.grad is not None:
+                p.grad.zero_()
+
+
+@suite.mistake("prox_l1_step", name="first_tensor_only",
+               hint="only the first tensor of params was updated (a `return` inside the loop?): threshold every "
+                    "tensor.",
+               targets=("prox_l1_step.prox_values",))
+def prox_l1_step(params, lr, lam):  # noqa: F811
+    with torch.no_grad():
+        for p in params:
+            p.copy_(torch.sign(p) * torch.clamp(p.abs() - lr * lam, min=0))
+            return
