@@ -278,4 +278,9 @@ MUTATION_ACCEPTED = {  # survivors judged equivalent under the contract (still c
                            "values and storage. The contract (dx = dout in eval mode) does not say whether dx may "
                            "be dout itself, and no caller can tell the two apart except by tensor identity.",
     },
+    "dropout_by_hand": {
+        "`2 * (y - Y_target)` detached": "dY is returned as a value; whether it still carries autograd history "
+                                         "(requires_grad) is not part of the contract (the other returned tensors "
+                                         "keep theirs too).",
+    },
 }
