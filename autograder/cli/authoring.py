@@ -46,12 +46,10 @@ def register(sub) -> None:
     gen.add_argument("--check", action="store_true", help="fail if the committed notebooks are out of date")
     gen.set_defaults(func=cmd_generate)
 
-    for name in ("references", "goldens"):  # `goldens`: the command's old name, kept for the session's scripts
-        r = sub.add_parser(name, help="record the checks' reference values from the solution notebooks"
-                           + (" (old name of `references`)" if name == "goldens" else ""))
-        r.add_argument("assignments", nargs="*")
-        r.add_argument("--solutions", metavar="DIR", help="a folder of solution notebooks (default: solutions/)")
-        r.set_defaults(func=cmd_references)
+    r = sub.add_parser("references", help="record the checks' reference values from the solution notebooks")
+    r.add_argument("assignments", nargs="*")
+    r.add_argument("--solutions", metavar="DIR", help="a folder of solution notebooks (default: solutions/)")
+    r.set_defaults(func=cmd_references)
 
     ls = sub.add_parser("list", help="list assignments, checks and points")
     ls.set_defaults(func=cmd_list)
