@@ -649,11 +649,15 @@ def cnn_probe(ctx, n, seed, p1=0.5, p2=0.5, defaults=False):
                    f"the forward pass calls {kinds}; expected Conv2d, BatchNorm2d, Linear, Linear, Linear")
         conv, bn, fc1, fc2, fc3 = trace["calls"]
         ctx.expect_equal(conv[1], x, f"input of the conv layer ({mode} mode)", tier="exact")
-        if train:  # a fresh BatchNorm2d (weight 1, bias 0) normalizes the conv output with its batch statistics
-            ctx.expect_equal(bn[2], F.batch_norm(conv[2], None, None, training=True),
-                             "BatchNorm2d output vs batch-normalized conv output (train mode)", tier="composite",
-                             hint="BatchNorm2d(32) comes right after the conv layer.")
-        ctx.expect_equal(fc1[1], F.max_pool2d(torch.relu(bn[2]), 2).flatten(1),
+        ctx.expect_equal([bn[1]["mean"], bn[1]["var"]], [conv[2]["mean"], conv[2]["var"]],
+                         f"per-channel mean and variance of BatchNorm2d's input vs the conv output ({mode} mode)",
+                         tier="op", hint="BatchNorm2d(32) comes right after the conv layer.")
+        if train:  # a fresh BatchNorm2d (weight 1, bias 0) standardizes each channel with its batch statistics
+            ctx.expect_equal([bn[2]["mean"], bn[2]["var"]],
+                             [torch.zeros(32), conv[2]["var"] / (conv[2]["var"] + 1e-5)],
+                             "per-channel mean and variance of the BatchNorm2d output (train mode)", tier="composite",
+                             hint="BatchNorm2d(32) normalizes the conv output with its batch statistics in train mode.")
+        ctx.expect_equal(fc1[1], bn[2]["pooled"],
                          f"input of FC1 vs max_pool2d(relu(BN output), 2) flattened ({mode} mode)", tier="op",
                          hint="BN -> ReLU -> 2x2 max-pool -> flatten, and no dropout on the convolutional features.")
         if train:
