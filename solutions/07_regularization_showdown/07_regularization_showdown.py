@@ -307,7 +307,7 @@ def train_epoch(model, loader, optimizer, penalty=None, progress=False):
         # TODO: one optimization step on (x, y): zero the gradients, `loss` = mean cross-entropy
         # (+ penalty(model) when a penalty is given), backward, optimizer step.
         ### BEGIN SOLUTION
-        optimizer.zero_grad()
+        optimizer.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(x), y)
         if penalty is not None:
             loss = loss + penalty(model)

@@ -450,17 +450,14 @@ def penalty_values(ctx, kind, seed, lam=None):
 # 3. train_epoch
 # ---------------------------------------------------------------------------------------------------
 def train_objects(ctx, seed, n, batch, lr, momentum=0.0, train=True, lam=None):
-    """Args for train_epoch built in the student's process, and the same objects built here."""
+    """Args for train_epoch, built in the student's process: a probe model, a probe loader, a counting SGD
+    over that model's parameters (and a counting L2 penalty)."""
     key = f"m{seed}"
     args = [ctx.make(f"{FX}:probe_net", seed, train=train, key=key), ctx.make(f"{FX}:probe_loader", n, batch, seed),
             ctx.make(f"{FX}:counting_sgd", lr, momentum, key=key)]
     if lam is not None:
         args.append(ctx.make(f"{FX}:l2_probe", lam))
-    model = fx.probe_net(seed, train=train, key="grader")
-    loader = fx.probe_loader(n, batch, seed)
-    opt = fx.counting_sgd(lr, momentum, key="grader")
-    pen = fx.l2_probe(lam) if lam is not None else None
-    return args, (model, loader, opt, pen)
+    return args
 
 
 def call_train(ctx, args, progress=None):
@@ -469,17 +466,11 @@ def call_train(ctx, args, progress=None):
     return result, after
 
 
-def reference_run(objs) -> tuple[float, dict]:
-    model, loader, opt, pen = objs
-    loss = fx.reference_train_epoch(model, loader, opt, pen)
-    return loss, model.state()
-
-
 @suite.check("train_epoch", points=2,
              title="one pass over the loader, one optimizer step per batch, inputs unchanged, a float returned",
              cases=[{"n": 10, "batch": 4, "seed": 0}, {"n": 9, "batch": 3, "seed": 1, "progress": True}])
 def one_pass(ctx, n, batch, seed, progress=None):
-    args, _ = train_objects(ctx, seed, n, batch, lr=0.05)
+    args = train_objects(ctx, seed, n, batch, lr=0.05)
     result, (model, loader, opt) = call_train(ctx, args, progress)
     n_batches = -(-n // batch)
     iterations, served = ctx.attr(loader, "iterations"), ctx.attr(loader, "batches_served")
@@ -501,23 +492,20 @@ def one_pass(ctx, n, batch, seed, progress=None):
              title="parameters and BN statistics after one epoch match the course's loop (SGD, with and without momentum)",
              cases=[{"n": 10, "batch": 4, "seed": 2, "lr": 0.1}, {"n": 12, "batch": 5, "seed": 3, "lr": 0.05,
                                                                   "momentum": 0.9}],
-             hint="per batch: optimizer.zero_grad(), loss = F.cross_entropy(model(x), y), loss.backward(), "
-                  "optimizer.step().")
+             hint="per batch, in this order: zero the gradients, compute the mean cross-entropy of the batch, "
+                  "backpropagate it, take one optimizer step.")
 def parameters(ctx, n, batch, seed, lr, momentum=0.0):
-    args, objs = train_objects(ctx, seed, n, batch, lr, momentum, train=True)
+    args = train_objects(ctx, seed, n, batch, lr, momentum, train=True)
     _, (model, _, _) = call_train(ctx, args)
     state = ctx.method(model, "state")
-    _, ref_state = reference_run(objs)
     ctx.expect_reference(state, "parameters and buffers after the epoch", tier="steps")
-    for k, v in ref_state.items():
-        ctx.expect_equal(state[k], v, f"{k} after the epoch", tier="steps")
 
 
 @suite.check("train_epoch", points=1.5,
              title="a model handed over in eval mode is trained in train mode, with autograd on",
              cases=[{"n": 10, "batch": 4, "seed": 4}, {"n": 6, "batch": 6, "seed": 5}])
 def train_mode(ctx, n, batch, seed):
-    args, _ = train_objects(ctx, seed, n, batch, lr=0.05, train=False)
+    args = train_objects(ctx, seed, n, batch, lr=0.05, train=False)
     _, (model, _, _) = call_train(ctx, args)
     records = ctx.method(model, "mode_records")
     n_batches = -(-n // batch)
@@ -535,7 +523,7 @@ def train_mode(ctx, n, batch, seed):
              cases=[{"n": 10, "batch": 4, "seed": 6, "lam": 0.5}, {"n": 7, "batch": 7, "seed": 7, "lam": 2.0}],
              hint="loss = F.cross_entropy(model(x), y) + penalty(model), once per batch, when penalty is not None.")
 def penalty(ctx, n, batch, seed, lam):
-    args, objs = train_objects(ctx, seed, n, batch, lr=0.1, train=True, lam=lam)
+    args = train_objects(ctx, seed, n, batch, lr=0.1, train=True, lam=lam)
     result, after = call_train(ctx, args)
     model, pen = after[0], after[3]
     n_batches = -(-n // batch)
@@ -544,13 +532,10 @@ def penalty(ctx, n, batch, seed, lam):
                hint=("the penalty was applied twice per batch: add penalty(model) to the loss once."
                      if calls == 2 * n_batches else
                      "add penalty(model) to each batch's loss (once) when a penalty is given."))
-    ref_loss, ref_state = reference_run(objs)
     state = ctx.method(model, "state")
     ctx.expect_reference(state, "parameters after an epoch with the penalty", tier="steps")
-    for k, v in ref_state.items():
-        ctx.expect_equal(state[k], v, f"{k} after an epoch with the penalty", tier="steps")
-    ctx.expect_equal(result, ref_loss, "the returned mean loss (it includes the penalty)", tier="steps",
-                     hint="the returned loss is the loss you backpropagate: cross-entropy + penalty.")
+    ctx.expect_reference(result, "the returned mean loss (it includes the penalty)", tier="steps",
+                         hint="the returned loss is the loss you backpropagate: cross-entropy + penalty.")
 
 
 @suite.check("train_epoch", points=1.5,
@@ -559,24 +544,23 @@ def penalty(ctx, n, batch, seed, lam):
              hint="sum len(y) * loss over the batches and divide by the number of examples (the last batch is "
                   "smaller, so the mean of the batch means is not the mean per example).")
 def mean_loss(ctx, n, batch, seed):
-    args, objs = train_objects(ctx, seed, n, batch, lr=0.0, train=True)
+    args = train_objects(ctx, seed, n, batch, lr=0.0, train=True)
     result, (model, loader, _) = call_train(ctx, args)
     ctx.expect(ctx.attr(loader, "iterations") >= 1 and len(ctx.method(model, "mode_records")) >= 1,
                "train_epoch returned a loss without running the model it was given on the loader it was given")
-    ref_loss, _ = reference_run(objs)
     ctx.expect(isinstance(result, (float, int)) and not isinstance(result, bool),
                f"train_epoch should return a float; got {type(result).__name__}")
     ctx.expect_reference(result, "the returned mean loss", tier="composite")
-    ctx.expect_equal(result, ref_loss, "the returned mean loss", tier="composite")
 
 
 # ---------------------------------------------------------------------------------------------------
 # 4. evaluate
 # ---------------------------------------------------------------------------------------------------
 def eval_objects(ctx, seed, n, batch, train):
-    args = [ctx.make(f"{FX}:probe_net", seed, dropout=0.5, trained_bn=True, train=train, key=f"e{seed}"),
+    """Args for evaluate, built in the student's process: a probe model with dropout 0.5 and trained BN
+    statistics (so train mode changes the numbers a lot), and a probe loader."""
+    return [ctx.make(f"{FX}:probe_net", seed, dropout=0.5, trained_bn=True, train=train, key=f"e{seed}"),
             ctx.make(f"{FX}:probe_loader", n, batch, seed)]
-    return args, fx.probe_net(seed, dropout=0.5, trained_bn=True, train=train, key="grader"), fx.probe_loader(n, batch, seed)
 
 
 def call_evaluate(ctx, args):
@@ -590,30 +574,27 @@ def call_evaluate(ctx, args):
              title="mean loss per example and accuracy over the whole loader (uneven last batch)",
              cases=[{"n": 10, "batch": 4, "seed": 0}, {"n": 13, "batch": 5, "seed": 1}])
 def values(ctx, n, batch, seed):
-    args, model, loader = eval_objects(ctx, seed, n, batch, train=False)
+    args = eval_objects(ctx, seed, n, batch, train=False)
     (loss, acc), (student_model, student_loader) = call_evaluate(ctx, args)
     ctx.expect(ctx.attr(student_loader, "iterations") >= 1 and len(ctx.method(student_model, "mode_records")) >= 1,
                "evaluate returned numbers without running the model it was given on the loader it was given")
-    ref_loss, ref_acc = fx.reference_evaluate(model, loader)
     for name, v in (("loss", loss), ("accuracy", acc)):
         ctx.expect(isinstance(v, (float, int)) and not isinstance(v, bool),
                    f"evaluate's {name} should be a Python float; got {type(v).__name__}")
     ctx.expect(0.0 <= acc <= 1.0, f"the accuracy {acc} is not a fraction in [0, 1]",
                hint="accuracy = number correct / number of examples.")
-    ctx.expect_reference(loss, "the mean loss", tier="composite",
+    ctx.expect_reference(loss, "the mean loss per example", tier="composite",
                          hint="sum the cross-entropy over all examples (reduction='sum') and divide by their number.")
-    ctx.expect_equal(loss, ref_loss, "the mean loss per example", tier="composite",
-                     hint="sum the cross-entropy over all examples (reduction='sum') and divide by their number.")
-    ctx.expect_reference(acc, "the accuracy", tier="op")
-    ctx.expect_equal(acc, ref_acc, "the accuracy", tier="op",
-                     hint="accuracy = (logits.argmax(dim=1) == y) summed over all batches / number of examples.")
+    ctx.expect_reference(acc, "the accuracy", tier="op",
+                         hint="accuracy = number of examples whose largest logit is the true class / number of "
+                              "examples, over all batches.")
 
 
 @suite.check("evaluate", points=2.5,
              title="eval mode during evaluation (dropout off, BN running statistics unchanged), the mode restored",
              cases=[{"n": 10, "batch": 4, "seed": 2, "train": True}, {"n": 8, "batch": 3, "seed": 3, "train": False}])
 def eval_mode(ctx, n, batch, seed, train):
-    args, model, loader = eval_objects(ctx, seed, n, batch, train=train)
+    args = eval_objects(ctx, seed, n, batch, train=train)
     (loss, acc), (student_model, _) = call_evaluate(ctx, args)
     records = ctx.method(student_model, "mode_records")
     ctx.expect(len(records) >= 1, "evaluate never ran the model")
@@ -628,8 +609,7 @@ def eval_mode(ctx, n, batch, seed, train):
                f"the model was in {'train' if train else 'eval'} mode before evaluate and in "
                f"{'eval' if train else 'train'} mode after it",
                hint="restore the caller's mode at the end: model.train(was_training).")
-    ref_loss, ref_acc = fx.reference_evaluate(model, loader)
-    ctx.expect_equal(loss, ref_loss, "the mean loss (eval mode)", tier="composite")
+    ctx.expect_reference(loss, "the mean loss (eval mode)", tier="composite")
 
 
 @suite.check("evaluate", points=1.5,
@@ -637,7 +617,7 @@ def eval_mode(ctx, n, batch, seed, train):
              cases=[{"n": 9, "batch": 4, "seed": 4}, {"n": 5, "batch": 5, "seed": 5}],
              hint="wrap the loop in `with torch.no_grad():`.")
 def no_grad(ctx, n, batch, seed):
-    args, _, _ = eval_objects(ctx, seed, n, batch, train=False)
+    args = eval_objects(ctx, seed, n, batch, train=False)
     _, (student_model, _) = call_evaluate(ctx, args)
     records = ctx.method(student_model, "mode_records")
     ctx.expect(len(records) >= 1, "evaluate never ran the model")
@@ -651,7 +631,7 @@ def no_grad(ctx, n, batch, seed):
              cases=[{"n": 10, "batch": 3, "seed": 6}, {"n": 4, "batch": 8, "seed": 7}],
              hint="one `for x, y in loader` loop; do not modify the batches.")
 def eval_one_pass(ctx, n, batch, seed):
-    args, _, _ = eval_objects(ctx, seed, n, batch, train=False)
+    args = eval_objects(ctx, seed, n, batch, train=False)
     _, (_, loader) = call_evaluate(ctx, args)
     iterations, served = ctx.attr(loader, "iterations"), ctx.attr(loader, "batches_served")
     n_batches = -(-n // batch)

@@ -170,13 +170,14 @@ def _train_mistake(name, hint, targets, feedback=None, **flags):
 _train_mistake("no_train_mode", "model left in eval mode for training", ("train_epoch.train_mode",),
                feedback="call model.train() at the start of train_epoch", set_train=False)
 _train_mistake("no_zero_grad", "the gradients were never zeroed, so each step used the sum of all gradients so far: "
-               "call optimizer.zero_grad() before each backward", ("train_epoch.parameters",), zero_grad=False)
+               "zero them (through the optimizer or the model) before each backward", ("train_epoch.parameters",),
+               zero_grad=False)
 _train_mistake("penalty_twice", "the penalty was added twice per batch", ("train_epoch.penalty",),
                feedback="the penalty was applied twice per batch", penalty_times=2)
 _train_mistake("penalty_ignored", "the penalty was never added", ("train_epoch.penalty",),
                feedback="add penalty(model) to each batch's loss", penalty_times=0)
-_train_mistake("returned_loss_without_penalty", "the returned loss leaves the penalty out", ("train_epoch.penalty",),
-               feedback="the returned loss is the loss you backpropagate", report_penalty=False)
+_train_mistake("returned_loss_without_penalty", "the returned loss leaves the penalty out: return the loss you "
+               "backpropagate (cross-entropy + penalty)", ("train_epoch.penalty",), report_penalty=False)
 _train_mistake("mean_of_batch_means", "the returned loss is the mean of the batch means; with a smaller last batch "
                "that is not the mean per example: weight each batch by len(y)", ("train_epoch.mean_loss",),
                batch_mean=True)
