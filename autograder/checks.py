@@ -240,6 +240,13 @@ class Context:
         _seed_grader(global_seed)
         return self.student.call_kept(function, *args, global_seed=global_seed, **kwargs)
 
+    def probe(self, factory: str, *args: Any, **kwargs: Any) -> Any:
+        """Run a grader-owned probe, ``autograder.fixtures.<module>:<function>``, inside the student's process
+        on ``args`` (a Ref arrives as the student's very object) and get its plain-data answer: parameters
+        registered, buffers without autograd history, gradients reaching the parameters, deepcopy /
+        state_dict round trips (DESIGN.md §7). Its own errors are the grader's, not the student's."""
+        return self.student.probe(factory, *args, **kwargs)
+
     def method_kept(self, ref: wire.Ref, name: str, *args: Any, global_seed: int = 0, **kwargs: Any) -> wire.Ref:
         """:meth:`method`, with the result kept in the student's process (a Ref comes back)."""
         self.last_call = describe_call(f"{ref.type}.{name}", args, kwargs)

@@ -72,6 +72,13 @@ class Student:
                "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed, "keep": True}
         return self._answer(self._request(msg, self.call_timeout), name)
 
+    def probe(self, factory: str, *args: Any, **kwargs: Any) -> Any:
+        """Run the grader-owned function ``factory`` (``autograder.fixtures.<module>:<name>``) in the student's
+        process on ``args`` (Refs arrive as the student's objects): state that values do not show."""
+        msg = {"op": "call", "target": {"probe": factory}, "args": [wire.encode(a) for a in args],
+               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": 0}
+        return self._answer(self._request(msg, self.call_timeout), factory.split(":")[-1])
+
     def method_kept(self, ref: wire.Ref, name: str, *args: Any, global_seed: int | None = None,
                     **kwargs: Any) -> wire.Ref:
         """:meth:`method`, with the result kept in the student's process (a Ref comes back)."""

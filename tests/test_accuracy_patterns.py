@@ -68,6 +68,22 @@ def test_kept_result_arrives_as_the_same_object():
     assert name == "Cache" and torch.equal(dx, torch.full((2,), 4.0))
 
 
+def test_probe_reports_state_values_do_not_show():
+    """ctx.probe runs grader-owned code on the student's objects: a detached forward gives no gradients."""
+    import torch.nn as nn
+
+    class Detached(nn.Linear):
+        def forward(self, x):
+            return super().forward(x).detach()
+
+    student = LocalStudent({"Good": lambda: nn.Linear(3, 2), "Bad": lambda: Detached(3, 2)})
+    x = torch.randn(4, 3)
+    good = student.probe("autograder.fixtures.probes:module_autograd", student.call("Good"), x)
+    bad = student.probe("autograder.fixtures.probes:module_autograd", student.call("Bad"), x)
+    assert good["requires_grad"] and all(g is not None for g in good["grads"].values()) and good["deepcopy"]
+    assert not bad["requires_grad"] and all(g is None for g in bad["grads"].values())
+
+
 # -- 01 data splits -------------------------------------------------------------------------------------
 
 SPLIT_OK_1 = '''

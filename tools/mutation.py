@@ -569,6 +569,8 @@ class DiffStudent(Student):
         (a module built with other constructor arguments) become *shadows*: later method calls on
         the original object are replayed on them too."""
         target = msg["target"]
+        if "probe" in target:
+            return
         if "name" not in target:
             key = int(target["ref"])
             for label, s_obj, m_obj in self.shadows.get(key, []):
@@ -675,6 +677,8 @@ def _perturbed_messages(fn, msg: dict):
 
 def _describe_msg(msg: dict) -> str:
     t = msg["target"]
+    if "probe" in t:
+        return f"probe {t['probe'].split(':')[-1]}"
     return t["name"] if "name" in t else f"<object>.{t.get('method')}"
 
 
@@ -985,7 +989,7 @@ def _null_value(kind: str, out, inputs: list):
             return obj
         if isinstance(obj, (int, float)):
             if kind == "identity":
-                return numbers[0] if numbers else obj
+                return numbers[0] if numbers else type(obj)(0)
             return {"zeros": 0, "constant": 1, "empty": 0}[kind] * type(obj)(1)
         if isinstance(obj, list):
             return [] if kind == "empty" else [walk(v, depth + 1) for v in obj]
