@@ -236,9 +236,10 @@ print("num_batches_tracked by reference / copy:", int(by_reference["1.num_batche
 # `loaders` is a dict with three data loaders, `"train"`, `"val"` and `"test"`, each yielding `(x, y)` batches.
 # Per epoch $t$:
 #
-# 1. **train**: `model.train()`; for every batch of `loaders["train"]`: `optimizer.zero_grad()`,
-#    $\ell_b = $ `loss_fn(model(x), y)`, `backward()`, `optimizer.step()`. The epoch's training loss is the mean of
-#    its batch losses, $\bar\ell^{\text{train}}_t = \frac1B\sum_b \ell_b$ (each taken before its step);
+# 1. **train**: `model.train()`; for every batch of `loaders["train"]`: clear the gradients (the optimizer's
+#    `zero_grad()`), $\ell_b = $ `loss_fn(model(x), y)`, `backward()`, `optimizer.step()`. The epoch's training
+#    loss is the mean of its batch losses, $\bar\ell^{\text{train}}_t = \frac1B\sum_b \ell_b$ (each taken before
+#    its step);
 # 2. **validate**: `model.eval()` (BatchNorm uses its running statistics, dropout is off) under `torch.no_grad()`;
 #    the validation loss is the mean over the validation **examples**,
 #    $\bar\ell^{\text{val}}_t = \frac1{N_{\text{val}}}\sum_b n_b\,\ell_b$ (`loss_fn` averages within a batch of
@@ -285,7 +286,7 @@ def fit(model, loaders, max_epochs, stopper, lr=0.05, loss_fn=F.cross_entropy, p
         model.train()
         batch_losses = []
         for x, y in loaders["train"]:
-            optimizer.zero_grad()
+            optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(x), y)
             loss.backward()
             optimizer.step()

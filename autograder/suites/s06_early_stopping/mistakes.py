@@ -206,8 +206,8 @@ _fit_mistake("validation_in_train_mode", "the validation loss was computed in tr
 _fit_mistake("train_mode_not_restored", "model.train() is called only once, before the first epoch: after the "
              "first validation pass the model stays in eval mode and trains with BatchNorm's running statistics; "
              "call model.train() at the start of every epoch.", ("fit.history_values",), no_train_mode=True)
-_fit_mistake("no_zero_grad", "optimizer.zero_grad() is missing: the gradients of all earlier batches accumulate "
-             "into every step.", ("fit.history_values",), no_zero_grad=True)
+_fit_mistake("no_zero_grad", "the gradients were never zeroed between batches (no zero_grad call): the gradients of "
+             "all earlier batches accumulate into every step.", ("fit.history_values",), no_zero_grad=True)
 _fit_mistake("summed_batch_losses", "the training loss was the SUM of the batch losses; history['train_loss'] "
              "holds their mean.", ("fit.history_values",), sum_losses=True)
 _fit_mistake("train_loss_after_epoch", "history['train_loss'] was re-evaluated after the epoch in eval mode; it "
