@@ -444,7 +444,7 @@ plt.tight_layout(); plt.show()
 # is about ±3 points: 0.6 points (one example!) is far inside the noise, and the claim is not supported. (The
 # two accuracies are also correlated — same rows — so a paired comparison, e.g. McNemar's test on the examples
 # where they disagree, is sharper than two overlapping intervals.) Instead: use K-fold cross-validation (every
-# row validates once, here ≈1,600 rows, roughly halving the interval), repeat over several seeds/splits, use a
+# row validates once, here ≈1,600 rows: ±1.1 instead of ±2.7 points), repeat over several seeds/splits, use a
 # stratified split so class mix does not add noise, and report mean ± CI; pick B only if the difference is
 # consistently larger than that spread — and confirm once on the untouched test split.
 

@@ -24,7 +24,13 @@
 # 2. `sgd_step_weight_decay` — SGD with weight decay, by hand, matching `torch.optim.SGD(weight_decay=...)`;
 # 3. `make_param_groups` — the optimizer parameter groups that decay weights but not biases or norm parameters;
 # 4. `ridge_fit` — L2-penalized least squares in closed form, with an unpenalized intercept;
-# 5. `decay_pull` — an experiment that shows why `Adam(weight_decay=...)` is **not** `AdamW`.
+# 5. `decay_pull` — an experiment that shows why `Adam(weight_decay=...)` is **not** `AdamW`;
+# 6. `prox_l1_step` — the proximal (soft-thresholding) step that gives L1 its exact zeros.
+#
+# Then the experiments that show what the penalties buy: ridge's error on **held-out** points against λ, how λ scales
+# between mean and summed losses, and a network trained on noisy labels until it overfits, with and without each
+# penalty (training vs validation curves, validation accuracy against λ, weight histograms). Two written questions
+# close the notebook.
 #
 # **Conventions for the whole course**
 #
