@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from autograder import references
+from autograder import no_compile, references
 from autograder.checks import run_check
 from autograder.locked_cells import restore_locked_cells
 from autograder.notebooks import NotebookError, cells_to_run, detect_assignment, read_notebook
@@ -51,6 +51,8 @@ def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
         refs = references.load(result.assignment, hidden=hidden)
         checks = [c for c in suite.checks if hidden or not c.hidden]
         _one_thread()
+        if no_compile.GRADER_OPT_IN:
+            no_compile.install()
         _preload(suite.preload)
         if not _ready(proc, refs, result):
             result.checks = [died(c, proc.dead_reason) for c in checks]

@@ -11,6 +11,7 @@ from autograder.results import Status, mark
 
 
 def cmd_grade(args) -> int:
+    from autograder import no_compile
     from autograder.engine import grade_notebook
     from autograder.notebooks import find_notebooks
     from autograder.reports import RENDERERS, write_atomic
@@ -20,6 +21,7 @@ def cmd_grade(args) -> int:
     if not notebooks:
         print("autograder: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
         return Exit.NOT_GRADED
+    no_compile.GRADER_OPT_IN = True  # this process only grades: no torch.compile (autograder.no_compile)
     run = GradingRun()
     grader_failed = False
     limits = limits_from_args(args)

@@ -266,6 +266,9 @@ def run_worker(rfd: int, wfd: int) -> None:
     import torch
 
     torch.set_num_threads(1)
+    from autograder import no_compile
+
+    no_compile.install()  # the first optimizer would otherwise import torch._dynamo (~1.5 s)
     worker = Worker(rfd, wfd)
     import builtins
 

@@ -28,8 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder.fixtures import diagnostics as fx
 from autograder.checks import Suite
+from autograder.fixtures import diagnostics as fx
 from autograder.student import StudentCallError
 
 suite = Suite(__name__)
@@ -180,8 +180,8 @@ def shrink_in_place(ctx, kind, seed, scale):
     ref = call_shrink(ctx, kind, seed, scale)
     weight = ctx.method(ref, "state_dict")[f"{last}.weight"]
     ctx.expect_equal(weight, local.state_dict()[f"{last}.weight"] * (0.01 if scale is None else scale),
-                     f"the last Linear's weight (in-place use is judged on a correct result; see the check of the "
-                     f"values)", tier="op")
+                     "the last Linear's weight (in-place use is judged on a correct result; see the check of the "
+                     "values)", tier="op")
     report = probe(ctx, ref)
     ctx.expect(not report["replaced"], f"the parameters {report['replaced']} were replaced by new objects")
     ctx.expect(not report["not_leaf"] and not report["changed_requires_grad"],

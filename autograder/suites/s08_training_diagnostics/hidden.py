@@ -40,7 +40,8 @@ suite.hidden(v.fan_in_mode, points=0.5, cases=[{"seed": 65, "sizes": [600, 100],
 suite.hidden(v.normal_shape, points=0.5, cases=[{"seed": 67, "sizes": [300, 300], "nonlinearity": "relu"},
                                                 {"seed": 68, "sizes": [256, 256], "nonlinearity": "tanh"}])
 suite.hidden(v.biases_and_others, points=0.5, cases=[{"seed": 69, "sizes": [20, 30, 10], "nonlinearity": "tanh", "bias": True},
-                                                     {"seed": 70, "sizes": [16, 16, 16, 16, 4], "nonlinearity": "relu", "bias": False}])
+                                                     {"seed": 70, "sizes": [16, 16, 16, 16, 4], "nonlinearity": "relu",
+                                                      "bias": False}])
 suite.hidden(v.generator_draws, points=1, cases=[{"seed": 71, "sizes": [12, 50, 7], "nonlinearity": "relu", "gen_seed": 3},
                                                  {"seed": 72, "sizes": [33, 21, 21, 5], "nonlinearity": "tanh", "gen_seed": 11}])
 suite.hidden(v.init_in_place, points=0.5, cases=[{"seed": 73, "sizes": [300, 300, 300], "nonlinearity": "tanh"},
