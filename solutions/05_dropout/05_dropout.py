@@ -557,7 +557,7 @@ class CNNWithBNDropout(nn.Module):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_CNNWithBNDropout", "locked": true, "points": 7, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "check_CNNWithBNDropout", "locked": true, "points": 6.5, "schema_version": 3, "solution": false, "task": false}
 points = check("CNNWithBNDropout")
 ### BEGIN HIDDEN TESTS
 points += check("CNNWithBNDropout", hidden=True)
