@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -405,11 +406,14 @@ def run_case(check: Check, case: dict, index: int, student: Student, references:
         return CaseResult(label, False, exc.message + (f"\n    Hint: {hint}" if hint else ""))
     except StudentCallError as exc:
         if exc.kind == "missing":
+            if "." in exc.target:  # an attribute or method of a student object, not a notebook name
+                owner, _, attr = exc.target.rpartition(".")
+                raise _Unjudged(Status.MISSING, f"`{exc.target}` does not exist: the {owner} object has no "
+                                                f"attribute `{attr}` (set it in __init__, with this name).") from None
             raise _Unjudged(Status.MISSING, f"`{exc.target}` is not defined: run the cell that defines it, and "
                                             f"keep its name and signature as given.") from None
         if exc.kind == "not_implemented":
-            raise _Unjudged(Status.NOT_IMPLEMENTED,
-                            f"`{exc.target}` is not implemented yet (it raises NotImplementedError).") from None
+            raise _Unjudged(Status.NOT_IMPLEMENTED, _not_implemented_feedback(exc)) from None
         if check.hidden:  # its message may quote the hidden inputs' shapes or values
             msg = (f"`{exc.target}` raised {exc.type} on a hidden case (the visible checks show the "
                    f"traceback when they fail the same way)")
@@ -425,6 +429,18 @@ def run_case(check: Check, case: dict, index: int, student: Student, references:
     except Exception as exc:  # noqa: BLE001 - the student's result had an unexpected form
         detail = type(exc).__name__ if check.hidden else f"{type(exc).__name__}: {exc}"
         return CaseResult(label, False, f"the result does not have the expected form ({detail}){ctx._called()}")
+
+
+def _not_implemented_feedback(exc: StudentCallError) -> str:
+    """Name the student's function that raised NotImplementedError (the innermost notebook frame), not the
+    one the check called: a given helper that calls an unfinished stub is not what is unfinished."""
+    frames = re.findall(r'File "<[^"]*>", line \d+, in ([A-Za-z_][A-Za-z_0-9]*)', exc.traceback or "")
+    inner = frames[-1] if frames else None
+    called = exc.target.rpartition(".")[2]
+    if inner and inner != called and inner != "<module>":
+        return (f"`{inner}` is not implemented yet (it raises NotImplementedError; reached through "
+                f"`{exc.target}`).")
+    return f"`{exc.target}` is not implemented yet (it raises NotImplementedError)."
 
 
 def run_check(check: Check, student: Student, references: dict | None) -> CheckResult:

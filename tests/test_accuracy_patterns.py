@@ -236,3 +236,16 @@ def sgd_step_weight_decay(params, lr, weight_decay):
 '''
     res = grade("02_weight_penalties", src, ("sgd_step_weight_decay",))
     assert not {n: r.score for n, r in res.items() if r.score}, res
+
+
+# -- feedback attribution ---------------------------------------------------------------------------
+
+def test_an_unfinished_stub_is_named_not_the_given_helper_that_calls_it():
+    src = '''
+def l1_penalty(model, lam):
+    raise NotImplementedError()
+'''
+    res = grade("02_weight_penalties", src, ("l1_penalty",))
+    fb = res["l1_penalty.gradient"].feedback
+    assert "`l1_penalty` is not implemented yet" in fb and "reached through `sgd_on_penalized_loss`" in fb, fb
+    assert "`sgd_on_penalized_loss` is not implemented" not in fb
