@@ -106,8 +106,8 @@ _stopper_mistake("min_delta_ignored", "min_delta was ignored: a gain smaller tha
 _stopper_mistake("mode_max_ignored", "mode='max' was ignored (lower treated as better): with mode='max' an "
                  "epoch improves if metric > best + min_delta.", ("EarlyStopping.mode_max",), ignore_mode=True)
 _stopper_mistake("state_by_reference", "the best state was kept as model.state_dict() without a copy: its tensors "
-                 "are the live ones, so restore brings back the current values; keep copy.deepcopy(...).", ("EarlyStopping.restore",), feedback="saved by reference",
-                 by_reference=True)
+                 "are the live ones, so restore brings back the current values; keep copy.deepcopy(...).",
+                 ("EarlyStopping.restore",), feedback="saved by reference", by_reference=True)
 _stopper_mistake("restores_last_epoch", "the state was saved after every step, so restore brings back the last "
                  "epoch instead of the best one; save only on an improvement.", ("EarlyStopping.restore",),
                  feedback="the state of the LAST step, not of the best epoch", restores_last=True)
@@ -115,8 +115,8 @@ _stopper_mistake("parameters_only", "only parameters() were saved and restored: 
                  "epoch's running statistics; save and load the whole state_dict().", ("EarlyStopping.restore",),
                  feedback="the buffers (BatchNorm's running_mean", params_only=True)
 _stopper_mistake("restore_rebinds_name", "restore assigned the saved copy to its local name `model`, which changes "
-                 "nothing for the caller; load the values into it with model.load_state_dict(...).", ("EarlyStopping.restore",),
-                 feedback="or restore changed nothing", rebinds=True)
+                 "nothing for the caller; load the values into it with model.load_state_dict(...).",
+                 ("EarlyStopping.restore",), feedback="or restore changed nothing", rebinds=True)
 
 
 # -- fit ----------------------------------------------------------------------------------------------------
@@ -196,7 +196,8 @@ _fit_mistake("restore_every_epoch", "stopper.restore(model) was called inside th
 _fit_mistake("trains_a_copy", "fit trained a deep copy of the model, so the caller's model never changes; "
              "train and restore the model that was passed in.", ("fit.restores_at_end",),
              feedback="fit trained or restored another model than the one passed in", train_copy=True)
-_fit_mistake("ignores_stop", "the value returned by stopper.step was ignored: training ran all max_epochs.", ("fit.stops_when_told",),
+_fit_mistake("ignores_stop", "the value returned by stopper.step was ignored: training ran all max_epochs.",
+             ("fit.stops_when_told",),
              feedback="so stopper.step should be called", ignore_stop=True)
 _fit_mistake("stopping_epoch_not_recorded", "the epoch that triggered the stop is missing from history",
              ("fit.stops_when_told",), feedback="so history should hold", break_before_record=True)
