@@ -244,6 +244,8 @@ def stratified_split(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
     g = torch.Generator().manual_seed(seed)
     index = {"train": [], "val": [], "test": []}
     for c in torch.unique(y):
+        # TODO: permute the row indices of class c (increasing order) with one torch.randperm(n_c, generator=g),
+        # cut them int(n_c*ratios[0]) / int(n_c*ratios[1]) / rest, and append each piece to index[name].
         ### BEGIN SOLUTION
         rows = torch.nonzero(y == c).flatten()
         rows = rows[torch.randperm(len(rows), generator=g)]

@@ -538,6 +538,7 @@ def prox_l1_step(params, lr, lam):
         sign(p) * max(|p| - lr * lam, 0)
     so entries with |p| <= lr * lam become exactly 0. p.grad is not modified.
     """
+    # TODO: under torch.no_grad(), overwrite every p with its soft-thresholded value (p.copy_(...)).
     ### BEGIN SOLUTION
     with torch.no_grad():
         for p in params:
