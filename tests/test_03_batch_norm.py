@@ -68,6 +68,16 @@ def batchnorm_backward(dout, cache):
     dx = dxc + dmu / N
     return dx, dgamma, dbeta
 ''',
+    "batchnorm_backward_alt": r'''
+def batchnorm_backward_alt(dout, cache):
+    x, mu, var, eps, gamma = cache
+    N = x.shape[0]
+    istd = torch.rsqrt(var + eps)
+    xhat = (x - mu) * istd
+    dbeta = dout.sum(0)
+    dgamma = (dout * xhat).sum(0)
+    return gamma * istd / N * (N * dout - dbeta - xhat * dgamma), dgamma, dbeta
+''',
     "BatchNorm1d": r'''
 class BatchNorm1d(nn.Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
@@ -166,6 +176,12 @@ def batchnorm_backward(dout, cache):
     dgamma = (dout * cache.xhat).sum(0)
     dx = cache.gamma / (N * cache.std) * (N * dout - dbeta - cache.xhat * dgamma)
     return dx, dgamma, dbeta
+''',
+    "batchnorm_backward_alt": r'''
+def batchnorm_backward_alt(dout, cache):
+    g = dout * cache.gamma
+    dx = (g - g.mean(0) - cache.xhat * (g * cache.xhat).mean(0)) / cache.std
+    return dx, (dout * cache.xhat).sum(0), dout.sum(0)
 ''',
     "BatchNorm1d": r'''
 class BatchNorm1d(nn.Module):

@@ -24,11 +24,13 @@
 #
 # 1. the lecture's **by-hand** example, every intermediate value;
 # 2. `batchnorm_forward` / `batchnorm_backward` as plain functions (train and eval modes, running statistics,
-#    the gradient derived by hand);
+#    the gradient along the computational graph, then the simplified closed form you derive);
 # 3. a `BatchNorm1d` module that matches `torch.nn.BatchNorm1d`;
 # 4. `batchnorm2d_forward` (per channel), `bn_block` (why the Linear before BN needs no bias), and folding BN
 #    into the preceding Linear for inference;
-# 5. a **find the bugs** exercise.
+# 5. a **find the bugs** exercise;
+# 6. experiments: what BN does to activations and gradients, and to training a deep MLP (init scale × learning
+#    rate), with two written questions at the end.
 #
 # **Conventions (fixed for the whole course, as in `torch.nn.BatchNorm1d`)**
 #
@@ -128,7 +130,7 @@ def batchnorm_by_hand(X, W, b, gamma, beta, round_stats=False, eps=1e-5):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_batchnorm_by_hand", "locked": true, "points": 10.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "check_batchnorm_by_hand", "locked": true, "points": 7, "schema_version": 3, "solution": false, "task": false}
 points = check("batchnorm_by_hand")
 ### BEGIN HIDDEN TESTS
 points += check("batchnorm_by_hand", hidden=True)
@@ -234,25 +236,37 @@ points
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "backward_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3. `batchnorm_backward`
+# ## 3. `batchnorm_backward`: along the computational graph
 #
-# With $g = \partial L/\partial y$ (`dout`) and $\hat x$, $s = \sqrt{\sigma^2+\epsilon}$ from the forward pass:
+# Break the train-mode forward pass into elementary steps (per feature, broadcast over the $N$ rows):
 #
-# $$
-# \frac{\partial L}{\partial \beta} = \sum_i g_i,\qquad
-# \frac{\partial L}{\partial \gamma} = \sum_i g_i \odot \hat x_i,\qquad
-# \frac{\partial L}{\partial x_i} = \frac{\gamma}{s}\odot\Big(g_i - \frac1N\sum_k g_k
-#  - \hat x_i \odot \frac1N\sum_k g_k\odot \hat x_k\Big).
-# $$
+# | step | forward | local derivative |
+# |---|---|---|
+# | 1 | $\mu = \frac1N\sum_i x_i$ | $\partial\mu/\partial x_i = \frac1N$ |
+# | 2 | $c_i = x_i - \mu$ | $\partial c_i/\partial x_i = 1$, $\partial c_i/\partial \mu = -1$ |
+# | 3 | $v = \frac1N\sum_i c_i^2$ | $\partial v/\partial c_i = \frac2N c_i$ |
+# | 4 | $s = \sqrt{v+\epsilon}$ | $\partial s/\partial v = \frac1{2s}$ |
+# | 5 | $r = 1/s$ | $\partial r/\partial s = -\frac1{s^2}$ |
+# | 6 | $\hat x_i = c_i\, r$ | $\partial \hat x_i/\partial c_i = r$, $\partial \hat x_i/\partial r = c_i$ |
+# | 7 | $y_i = \gamma\odot\hat x_i + \beta$ | $\partial y_i/\partial\gamma = \hat x_i$, $\partial y_i/\partial\beta = 1$, $\partial y_i/\partial \hat x_i = \gamma$ |
 #
-# The last formula comes from following $x$ through its three paths: directly into $\hat x_i$, through $\mu$
-# and through $\sigma^2$. Derive it on paper (or go through the computational graph step by step); the
-# check compares your gradients in float64 with autograd **and** with a centred numerical gradient.
+# Walk the graph **backwards** from $g = \partial L/\partial y$ (`dout`): at each node, the upstream gradient
+# times the local derivative, **summed over every path** that leaves the node. Two places need care:
+# a quantity that was broadcast over the rows in the forward pass ($\mu$, $v$, $s$, $r$, $\gamma$, $\beta$)
+# receives the **sum over the rows** of the gradients that flow into it; and $c_i$ feeds both $\hat x_i$
+# (step 6) and $v$ (step 3), so $\partial L/\partial c_i$ has two terms. $x_i$ likewise has two: directly
+# (step 2) and through $\mu$.
+#
+# Write `batchnorm_backward` as this staged computation, one line per step (`dbeta`, `dgamma`, `dxhat`,
+# `dr`, `ds`, `dv`, `dc`, `dmu`, `dx`). Your forward's `cache` must hold what the steps need — change your
+# `batchnorm_forward` if it does not (the forward's checks do not look at the cache). The check compares
+# your gradients in float64 with autograd **and** with a centred numerical gradient. The simplified closed
+# form comes in the next exercise; do not look it up — derive it.
 
 # %% nbgrader={"grade": false, "grade_id": "batchnorm_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def batchnorm_backward(dout, cache):
     """
-    Backward pass of batch normalization (train mode).
+    Backward pass of batch normalization (train mode), step by step along the computational graph.
 
     Inputs:
     - dout: upstream gradient dL/dout, tensor of shape (N, D).
@@ -266,6 +280,52 @@ def batchnorm_backward(dout, cache):
     """
     ### BEGIN SOLUTION
     x_hat, inv_std, gamma = cache["x_hat"], cache["inv_std"], cache["gamma"]
+    xc = x_hat / inv_std                          # c = x - mu, recovered from the cache
+    n = dout.shape[0]
+    dbeta = dout.sum(dim=0)                       # step 7
+    dgamma = (dout * x_hat).sum(dim=0)
+    dxhat = dout * gamma
+    dr = (dxhat * xc).sum(dim=0)                  # step 6 (r was broadcast over the rows)
+    dc = dxhat * inv_std
+    ds = -dr * inv_std ** 2                       # step 5
+    dv = ds * 0.5 * inv_std                       # step 4
+    dc = dc + 2.0 / n * xc * dv                   # step 3 (second path into c)
+    dmu = -dc.sum(dim=0)                          # step 2
+    dx = dc + dmu / n                             # step 1
+    return dx, dgamma, dbeta
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_batchnorm_backward", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
+points = check("batchnorm_backward")
+### BEGIN HIDDEN TESTS
+points += check("batchnorm_backward", hidden=True)
+### END HIDDEN TESTS
+points
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "backward_alt_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### 3b. `batchnorm_backward_alt`: simplify on paper
+#
+# The staged backward keeps ten intermediate arrays. Substitute the steps into each other on paper:
+# express $\partial L/\partial x_i$ through $g_i$, $\hat x_i$, $\gamma$, $s$ and two per-feature averages
+# over the batch. (Hint: $\sum_i c_i = 0$, and $c_i = s\,\hat x_i$.) The result fits on one line of code
+# and needs only $\hat x$, $\gamma$ and $1/s$ from the cache.
+#
+# Write `batchnorm_backward_alt` with your simplified formula (same inputs and outputs as
+# `batchnorm_backward`). The closed form is shown after the check once your function passes it, and the
+# cell after that times both versions.
+
+# %% nbgrader={"grade": false, "grade_id": "batchnorm_backward_alt", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def batchnorm_backward_alt(dout, cache):
+    """
+    Backward pass of batch normalization (train mode) with the simplified closed-form dx.
+
+    Inputs and returns: as batchnorm_backward (dx of shape (N, D), dgamma and dbeta of shape (D,),
+    all in dout's dtype). Do not use autograd and do not call batchnorm_backward.
+    """
+    ### BEGIN SOLUTION
+    x_hat, inv_std, gamma = cache["x_hat"], cache["inv_std"], cache["gamma"]
     dbeta = dout.sum(dim=0)
     dgamma = (dout * x_hat).sum(dim=0)
     dx = gamma * inv_std * (dout - dout.mean(dim=0) - x_hat * (dout * x_hat).mean(dim=0))
@@ -273,12 +333,57 @@ def batchnorm_backward(dout, cache):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_batchnorm_backward", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-points = check("batchnorm_backward")
+# %% nbgrader={"grade": true, "grade_id": "check_batchnorm_backward_alt", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+points = check("batchnorm_backward_alt")
 ### BEGIN HIDDEN TESTS
-points += check("batchnorm_backward", hidden=True)
+points += check("batchnorm_backward_alt", hidden=True)
 ### END HIDDEN TESTS
 points
+
+# %% nbgrader={"grade": false, "grade_id": "backward_reveal", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+# Shows the closed form once your batchnorm_backward_alt agrees with autograd (float64, a fresh batch).
+import base64
+
+from IPython.display import Markdown, display
+
+_g = torch.Generator().manual_seed(123)
+_x = torch.randn(7, 4, generator=_g, dtype=torch.float64) * 2 + 1
+_gamma, _beta = torch.rand(4, generator=_g, dtype=torch.float64) + 0.5, torch.randn(4, generator=_g, dtype=torch.float64)
+_dout = torch.randn(7, 4, generator=_g, dtype=torch.float64)
+_xr = _x.clone().requires_grad_()
+(F.batch_norm(_xr, None, None, _gamma, _beta, training=True) * _dout).sum().backward()
+try:
+    _mine = batchnorm_backward_alt(_dout, batchnorm_forward(_x, _gamma, _beta, {"mode": "train"})[1])[0]
+    _ok = torch.allclose(_mine, _xr.grad, rtol=1e-7, atol=1e-9)
+except Exception as exc:  # noqa: BLE001 -- an unfinished stub
+    _ok = False
+    print("batchnorm_backward_alt raised", type(exc).__name__)
+_CLOSED_FORM = (
+    "JCRcZnJhY3tccGFydGlhbCBMfXtccGFydGlhbCB4X2l9ID0gXGZyYWN7XGdhbW1hfXtzfVxvZG90XEJpZ2woZ19pIC0gXGZyYWMx"
+    "TlxzdW1fayBnX2sgLSBcaGF0IHhfaVxvZG90XGZyYWMxTlxzdW1fayBnX2tcb2RvdFxoYXQgeF9rXEJpZ3IpJCQKClRoZSB0aHJl"
+    "ZSB0ZXJtczogdGhlIGRpcmVjdCBwYXRoLCBtaW51cyB0aGUgc2hhcmUgdGhhdCBmbG93cyB0aHJvdWdoIHRoZSBtZWFuIChhIGNv"
+    "bnN0YW50IHNoaWZ0IG9mIGFsbCByb3dzIGRvZXMgbm90IGNoYW5nZSAkXGhhdCB4JCksIG1pbnVzIHRoZSBzaGFyZSB0aGF0IGZs"
+    "b3dzIHRocm91Z2ggdGhlIHZhcmlhbmNlIChzY2FsaW5nIGFsbCByb3dzIGRvZXMgbm90IGNoYW5nZSAkXGhhdCB4JCk6ICRcZnJh"
+    "Y3tccGFydGlhbCBMfXtccGFydGlhbCB4fSQgaXMgb3J0aG9nb25hbCB0byBib3RoIGRpcmVjdGlvbnMsIHNvIGl0IHN1bXMgdG8g"
+    "emVybyBvdmVyIHRoZSBiYXRjaCBhbmQgaGFzIHplcm8gZG90IHByb2R1Y3Qgd2l0aCAkXGhhdCB4JC4="
+)
+if _ok:
+    display(Markdown(base64.b64decode(_CLOSED_FORM).decode()))
+else:
+    print("The closed form appears here once batchnorm_backward_alt agrees with autograd.")
+
+# %% nbgrader={"grade": false, "grade_id": "backward_timing", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+# Timing: the staged backward vs the simplified one (float32, N=256, D=512, best of 5 runs of 50 calls).
+import timeit
+
+_x = torch.randn(256, 512) * 2 + 1
+_gamma, _beta, _dout = torch.rand(512) + 0.5, torch.randn(512), torch.randn(256, 512)
+_cache = batchnorm_forward(_x, _gamma, _beta, {"mode": "train"})[1]
+t_staged = min(timeit.repeat(lambda: batchnorm_backward(_dout, _cache), number=50, repeat=5)) / 50
+t_alt = min(timeit.repeat(lambda: batchnorm_backward_alt(_dout, _cache), number=50, repeat=5)) / 50
+print(f"staged backward {t_staged * 1e3:.2f} ms, simplified {t_alt * 1e3:.2f} ms per call "
+      f"(simplified is {t_staged / t_alt:.1f}x faster); same dx: "
+      f"{torch.allclose(batchnorm_backward(_dout, _cache)[0], batchnorm_backward_alt(_dout, _cache)[0], atol=1e-5)}")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "module_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -351,13 +456,18 @@ points += check("BatchNorm1d", hidden=True)
 points
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "plot_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ### Look: activation distributions without and with BN
+# ### Look: activations and gradients without and with BN
 #
 # A 5-layer tanh MLP whose weights are initialised a bit too large, and the same MLP with your
-# `BatchNorm1d` between each Linear and its tanh. The histograms show each layer's activations (after
-# tanh). Without BN the pre-activations are too wide, so most units sit at $\pm 1$, where tanh is flat and
-# the gradient vanishes; with BN every pre-activation has zero mean and unit variance per feature, and the
-# activations stay in tanh's responsive range.
+# `BatchNorm1d` between each Linear and its tanh. The first figure shows each layer's activations (after
+# tanh): without BN the pre-activations are too wide and a large share of the units sits at $\pm 1$ (the
+# titles give the share with $|h| > 0.97$); with BN every pre-activation has zero mean and unit variance per
+# feature, and the activations stay in tanh's responsive range.
+#
+# Does the saturation make the gradient *vanish*? The second figure measures it, for a cross-entropy loss on
+# random labels: the histograms of each layer's weight gradient, and the **grad:data ratio**
+# $\operatorname{std}(\partial L/\partial W_k)/\operatorname{std}(W_k)$ per layer (the size of an SGD step
+# relative to the weights, for a learning rate of 1). Read the numbers before you read on.
 
 # %% nbgrader={"grade": false, "grade_id": "plot_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
 import matplotlib.pyplot as plt
@@ -370,6 +480,7 @@ for lin in linears:
     nn.init.normal_(lin.weight, std=3.0 / math.sqrt(width))
     nn.init.normal_(lin.bias, mean=0.5)
 bns = [BatchNorm1d(width) for _ in range(depth)]
+saturation = {False: [], True: []}
 
 fig, axes = plt.subplots(2, depth, figsize=(3 * depth, 5), sharex=True, sharey="row")
 with torch.no_grad():
@@ -381,13 +492,172 @@ with torch.no_grad():
                 z = bns[k](z)
             h = torch.tanh(z)
             saturated = (h.abs() > 0.97).float().mean()
+            saturation[use_bn].append(saturated.item())
             axes[row, k].hist(h.flatten().numpy(), bins=50, range=(-1, 1), color="C1" if use_bn else "C0")
             axes[row, k].set_title(f"layer {k + 1}, {'with BN' if use_bn else 'no BN'}\n"
                                    f"std {h.std():.2f}, saturated {saturated:.0%}", fontsize=9)
 for ax in axes[1]:
     ax.set_xlabel("tanh activation")
+for ax in axes[:, 0]:
+    ax.set_ylabel("count")
+fig.suptitle("activations per layer: too-large init, without (top) and with BN (bottom)")
 plt.tight_layout()
 plt.show()
+
+# %% nbgrader={"grade": false, "grade_id": "grad_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+readout = torch.randn(width, 10, generator=torch.Generator().manual_seed(1)) / math.sqrt(width)
+labels = torch.randint(10, (len(xs),), generator=torch.Generator().manual_seed(2))
+grad_ratio, grads = {}, {}
+for use_bn in (False, True):
+    for lin in linears:
+        lin.zero_grad()
+    h = xs
+    for k, lin in enumerate(linears):
+        z = lin(h)
+        h = torch.tanh(bns[k](z) if use_bn else z)
+    F.cross_entropy(h @ readout, labels).backward()
+    grads[use_bn] = [lin.weight.grad.flatten().clone() for lin in linears]
+    grad_ratio[use_bn] = [(lin.weight.grad.std() / lin.weight.std()).item() for lin in linears]
+
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+for ax, use_bn in zip(axes, (False, True)):
+    for k, gk in enumerate(grads[use_bn]):
+        ax.hist(gk.numpy(), bins=60, range=(-0.03, 0.03), histtype="step", label=f"layer {k + 1}")
+    ax.set_yscale("log")
+    ax.set_xlabel("dL/dW entry"); ax.set_ylabel("count (log)")
+    ax.set_title(f"weight gradients per layer, {'with' if use_bn else 'no'} BN")
+    ax.legend(fontsize=7)
+layers = range(1, depth + 1)
+axes[2].plot(layers, grad_ratio[False], "o-", label="no BN")
+axes[2].plot(layers, grad_ratio[True], "s-", label="with BN")
+axes[2].set_yscale("log"); axes[2].set_xticks(list(layers))
+axes[2].set_xlabel("layer"); axes[2].set_ylabel("std(dL/dW) / std(W)")
+axes[2].set_title("grad:data ratio per layer"); axes[2].legend()
+plt.tight_layout()
+plt.show()
+spread = {bn: max(r) / min(r) for bn, r in grad_ratio.items()}
+print("grad:data ratio per layer, no BN:  ", [f"{r:.1e}" for r in grad_ratio[False]])
+print("grad:data ratio per layer, with BN:", [f"{r:.1e}" for r in grad_ratio[True]])
+print(f"largest / smallest layer: no BN {spread[False]:.1f}x, with BN {spread[True]:.1f}x")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "grad_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **What the figures show.** In this set-up the gradient does **not** vanish without BN: the saturated units
+# pass almost no gradient, but the others do: every layer's grad:data ratio is about $10^{-2}$ (from
+# $2.5\cdot10^{-2}$ in layer 1 to $0.9\cdot10^{-2}$ in layer 5), and the deepest layers' gradients are as large as
+# the middle ones'. What BN changes is the **spread across layers**: without BN the first layer's ratio is
+# nearly 3× the last one's (the layers would learn at different speeds with one learning rate); with BN all
+# five are within about 20 % of each other ($4\cdot10^{-3}$ to $5\cdot10^{-3}$). Vanishing gradients in the strict sense need deeper nets or sigmoid-like units at
+# both ends; what BN reliably buys is activations and gradients of a predictable size at every depth.
+#
+# ### BN in training: initialization scale × learning rate
+#
+# Does that make training easier? The next cell trains an 8-layer ReLU MLP (width 64) on scikit-learn's
+# **digits** (1,400 training and 397 validation images) for 150 SGD steps of batch 64, from weights
+# $\mathcal N(0, s^2/d_{\text{in}})$ with $s \in \{0.3, 1, 3\}$ and learning rates $\{0.01, 0.1, 1\}$, once
+# without BN and once with your `BatchNorm1d` after every hidden Linear (whose bias is then dropped). The
+# heat maps show the validation accuracy of each of the 18 runs; the right panel the training loss of the
+# three runs at $s = 1$ with BN against the same runs without BN. (About 15 s.)
+
+# %% nbgrader={"grade": false, "grade_id": "train_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+from sklearn.datasets import load_digits
+from tqdm.auto import tqdm
+
+digits = load_digits()
+X_all = torch.tensor(digits.data, dtype=torch.float32)
+y_all = torch.tensor(digits.target)
+order = torch.randperm(len(y_all), generator=torch.Generator().manual_seed(0))
+tr_idx, va_idx = order[:1400], order[1400:]
+X_all = (X_all - X_all[tr_idx].mean(0)) / (X_all[tr_idx].std(0) + 1e-3)
+X_tr, y_tr, X_va, y_va = X_all[tr_idx], y_all[tr_idx], X_all[va_idx], y_all[va_idx]
+
+
+def make_mlp(scale, use_bn, depth=8, width=64, seed=0):
+    torch.manual_seed(seed)
+    layers, d_in = [], X_tr.shape[1]
+    for _ in range(depth):
+        lin = nn.Linear(d_in, width, bias=not use_bn)
+        nn.init.normal_(lin.weight, std=scale / math.sqrt(d_in))
+        if lin.bias is not None:
+            nn.init.zeros_(lin.bias)
+        layers += [lin, BatchNorm1d(width), nn.ReLU()] if use_bn else [lin, nn.ReLU()]
+        d_in = width
+    return nn.Sequential(*layers, nn.Linear(d_in, 10))
+
+
+def train_mlp(model, lr, steps=150, batch_size=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    model.train()
+    for _ in range(steps):
+        idx = torch.randint(len(y_tr), (batch_size,), generator=g)
+        loss = F.cross_entropy(model(X_tr[idx]), y_tr[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        acc = (model(X_va).argmax(1) == y_va).float().mean().item()
+    return torch.tensor(losses), acc
+
+
+scales, lrs = [0.3, 1.0, 3.0], [0.01, 0.1, 1.0]
+val_acc = {bn: torch.zeros(len(scales), len(lrs)) for bn in (False, True)}
+curves = {}
+runs = [(bn, i, j) for bn in (False, True) for i in range(len(scales)) for j in range(len(lrs))]
+for bn, i, j in tqdm(runs, desc="18 training runs"):
+    curves[bn, i, j], val_acc[bn][i, j] = train_mlp(make_mlp(scales[i], bn), lrs[j])
+
+fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+for ax, bn in zip(axes, (False, True)):
+    im = ax.imshow(val_acc[bn].numpy(), vmin=0, vmax=1, cmap="viridis")
+    for i in range(len(scales)):
+        for j in range(len(lrs)):
+            ax.text(j, i, f"{val_acc[bn][i, j]:.2f}", ha="center", va="center",
+                    color="white" if val_acc[bn][i, j] < 0.6 else "black")
+    ax.set_xticks(range(len(lrs)), [str(lr) for lr in lrs]); ax.set_yticks(range(len(scales)), [str(s) for s in scales])
+    ax.set_xlabel("learning rate"); ax.set_ylabel("init scale s")
+    ax.set_title(f"validation accuracy, {'with' if bn else 'no'} BN")
+fig.colorbar(im, ax=axes[:2], fraction=0.03)
+for j, lr in enumerate(lrs):
+    for bn, style in ((False, "--"), (True, "-")):
+        c = curves[bn, 1, j]
+        smooth = torch.nn.functional.avg_pool1d(torch.nan_to_num(c, nan=10.0)[None], 10, 1)[0]
+        axes[2].plot(range(10, len(c) + 1), smooth, style, color=f"C{j}",
+                     label=f"lr {lr}, {'BN' if bn else 'no BN'}")
+axes[2].set_ylim(0, 2.6)
+axes[2].set_xlabel("SGD step"); axes[2].set_ylabel("training loss (moving average of 10)")
+axes[2].set_title("training loss at init scale s = 1"); axes[2].legend(fontsize=7)
+plt.show()
+good = {bn: int((val_acc[bn] > 0.8).sum()) for bn in (False, True)}
+print(f"settings above 80 % validation accuracy: no BN {good[False]}/9, with BN {good[True]}/9; "
+      f"mean over the grid: no BN {val_acc[False].mean():.2f}, with BN {val_acc[True].mean():.2f}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "train_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Without BN, only a narrow band of (scale, learning rate) trains at all in 150 steps: too small an init and
+# the signal shrinks layer after layer (loss stuck at $\ln 10 \approx 2.3$), too large and it explodes;
+# too large a learning rate diverges. With BN almost the whole grid trains. The one BN cell that lags is the
+# large init with the small learning rate — the next cell shows why.
+#
+# **Linear + BN is scale invariant.** Multiply the weights of a Linear that feeds BN by $a > 0$: the batch
+# mean and std are multiplied by $a$ too, so the output does not change — and the gradient with respect to the
+# weights is divided by $a$. An SGD step changes $W$ by $\eta/a$ in absolute terms, i.e. by $\eta/a^2$
+# relative to $\lVert W\rVert$: a weight matrix 3× too large trains like one with a learning rate 9× smaller.
+
+# %% nbgrader={"grade": false, "grade_id": "scale_demo", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+lin_demo, bn_demo = nn.Linear(6, 4, bias=False).double(), nn.BatchNorm1d(4).double()
+x_scale = torch.randn(32, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+target_scale = torch.randn(32, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+scale_out, scale_grad = {}, {}
+for a in (1.0, 3.0):
+    w = (lin_demo.weight.detach() * a).requires_grad_()
+    out = bn_demo(x_scale @ w.T)
+    ((out - target_scale) ** 2).mean().backward()
+    scale_out[a], scale_grad[a] = out.detach(), w.grad.norm().item()
+print(f"largest output difference between W and 3W: {(scale_out[1.0] - scale_out[3.0]).abs().max():.1e} "
+      "(only eps, inside the square root, breaks the invariance)")
+print(f"|dL/dW| at W: {scale_grad[1.0]:.4f}, at 3W: {scale_grad[3.0]:.4f} (ratio {scale_grad[1.0] / scale_grad[3.0]:.2f})")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "bn2d_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -592,6 +862,48 @@ points += check("FixedBatchNorm", hidden=True)
 ### END HIDDEN TESTS
 points
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "questions_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 9. Written questions (graded by hand)
+#
+# Answer in a few sentences each, in the cells below, quoting numbers from your runs above.
+#
+# **Q1.** In the training experiment of section 4, the network without BN trains in only a narrow band of
+# initialization scales and learning rates, the network with BN in almost all of them — except at a large
+# init with a small learning rate. Explain both observations, using the activation/gradient figures and the
+# scale-invariance cell.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_bn_training", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# **Model answer.** Without BN the scale of the activations is multiplied by roughly the same factor at every
+# layer ($\approx s$ for ReLU with $\mathcal N(0, s^2/d)$ weights, up to $\sqrt2$), so over 8 layers
+# $s = 0.3$ shrinks the signal to almost nothing (the logits are constant, the loss sits at $\ln 10 \approx
+# 2.3$, every run below 15 %) and $s = 3$ blows it up (overflowing logits, NaN loss). Only $s \approx 1$ keeps
+# activations and gradients of a usable size, and even then the learning rate must match the gradient
+# scale. BN re-standardizes every hidden layer, so the forward signal has unit scale at any depth whatever
+# $s$ is, and the gradients have a similar grad:data ratio in every layer (about $4\cdot10^{-3}$ in all five
+# layers of the tanh example, against a 2.8× spread without BN): one learning rate suits all layers, and a
+# wide range of them works (7 of 9 settings above 80 % validation accuracy vs 1 without; grid mean 0.82 vs
+# 0.19). The exception
+# follows from scale invariance: with BN, $W$ and $aW$ give the same output, and the gradient at $aW$ is
+# $1/a$ times smaller, so the *relative* update is $\eta/a^2$: $s = 3$ with $\eta = 0.01$ behaves like
+# $\eta \approx 0.001$ at $s = 1$ and has barely moved after 150 steps.
+#
+# **Q2.** A classmate trains the same BN network with a batch size of 2 and then evaluates it in eval mode.
+# Its training loss looks fine but its validation accuracy is poor. Give two reasons rooted in how BN works,
+# and one remedy for each.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_small_batch", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# **Model answer.** (1) **Train/eval mismatch.** In training each example is normalized with the statistics of
+# its batch of 2 (for two rows $\hat x = \pm 1$ per feature, almost whatever the values: very noisy, and the
+# biased variance of 2 rows is far from the population's), while eval mode uses the running averages of
+# those noisy statistics — with the unbiased variance, so the layer sees a different normalization at test
+# time than the one it was trained with. Remedy: larger batches, or recompute the population statistics
+# after training with a pass over the training data in train mode with momentum `None` (cumulative
+# average), or use batch renormalization. (2) **Dependence on the batch.** With $N = 2$ the normalization
+# destroys much of the information in each example (two rows are mapped to $\pm1$ per feature) and the
+# network learns to rely on its batch-mate; the statistics change with every batch, a noise that is a
+# regularizer at moderate $N$ but dominates at $N = 2$. Remedy: a normalization that does not use the batch —
+# layer norm or group norm (assignment 04) — which behaves the same in training and evaluation.
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "takeaways", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Takeaways
 #
@@ -601,3 +913,8 @@ points
 #   value). Eval mode: running statistics only — a row's output does not depend on its batch.
 # * Running statistics are **buffers**: in `state_dict()`, not in `parameters()`.
 # * A bias before BN is dead weight; in eval mode BN folds into the preceding Linear.
+# * The backward follows the graph (sum over the rows for everything broadcast over them); simplified, it
+#   is one line, and faster.
+# * BN does not so much "prevent vanishing gradients" as give every layer activations and gradients of the same
+#   scale, so one learning rate suits all layers and a wide range of inits and learning rates trains; Linear +
+#   BN is scale invariant in the weights (a larger $W$ means a smaller effective learning rate).

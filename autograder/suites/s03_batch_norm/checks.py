@@ -91,7 +91,7 @@ def make_by_hand_check(step: str, index: int):
 BY_HAND_CASES = [{"round_stats": True}, {"round_stats": False}]
 by_hand = {}
 for _i, _step in enumerate(STEPS):
-    by_hand[_step] = suite.check("batchnorm_by_hand", points=1, name=f"batchnorm_by_hand.{_step}",
+    by_hand[_step] = suite.check("batchnorm_by_hand", points=0.5, name=f"batchnorm_by_hand.{_step}",
                                  title=f"step {_i + 1}: {_step} (round_stats=True and False)",
                                  cases=BY_HAND_CASES)(make_by_hand_check(_step, _i))
 
@@ -251,10 +251,11 @@ def param_grads(ctx, n, d, seed):
         ctx.expect_gradient(got, lambda: loss(x, gamma, beta, dout), wrt, name)
 
 
-@suite.check("batchnorm_backward", points=2, title="dx (float64) vs autograd and a centred numerical gradient",
+@suite.check("batchnorm_backward", points=3, title="dx (float64) vs autograd and a centred numerical gradient",
              cases=[{"n": 4, "d": 3, "seed": 0}, {"n": 8, "d": 5, "seed": 1}],
-             hint="x reaches the loss through x_hat directly, through the mean and through the variance: "
-                  "dx = gamma / std * (dout - dout.mean(0) - x_hat * (dout * x_hat).mean(0)).")
+             hint="x reaches the loss through x_hat directly, through the mean and through the variance: walk the "
+                  "graph backwards step by step, and sum over the rows the gradient of every quantity that was "
+                  "broadcast over them (mean, var, std).")
 def input_grad(ctx, n, d, seed):
     x, gamma, beta, dout, (dx, _, _) = run_backward(ctx, n, d, seed)
     ctx.expect_reference(dx, "dx", tier="float64")
@@ -450,3 +451,52 @@ def fixed_running_mean(ctx, n, d, seed):
     with torch.no_grad():
         ctx.expect_equal(ctx.method(ref, "__call__", x), torch_bn(x), "eval-mode output vs nn.BatchNorm1d",
                          tier="composite")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3b. batchnorm_backward_alt (the simplified closed form; same contract as batchnorm_backward)
+# ---------------------------------------------------------------------------------------------------
+def run_backward_alt(ctx, n, d, seed):
+    g = ctx.gen(seed)
+    x = batch(g, n, d, dtype=torch.float64)
+    gamma, beta = affine(g, d, dtype=torch.float64)
+    dout = torch.randn(n, d, generator=g, dtype=torch.float64)
+    result = ctx.call("batchnorm_forward", x, gamma, beta, fresh_param("train", d, dtype=torch.float64))
+    ctx.expect(isinstance(result, (tuple, list)) and len(result) == 2,
+               "batchnorm_forward should return a tuple (out, cache)")
+    grads = ctx.call_unchanged("batchnorm_backward_alt", dout, result[1],
+                               hint="read dout and the cached tensors without modifying them (dout - ..., not "
+                                    "dout.sub_(...)): the caller may reuse them.")
+    ctx.expect(isinstance(grads, (tuple, list)) and len(grads) == 3,
+               "batchnorm_backward_alt should return a tuple (dx, dgamma, dbeta)")
+    for name, t, shape in zip(("dx", "dgamma", "dbeta"), grads, ((n, d), (d,), (d,))):
+        ctx.expect(isinstance(t, torch.Tensor) and tuple(t.shape) == shape and t.dtype == torch.float64,
+                   f"{name} should be a float64 tensor of shape {list(shape)}; got "
+                   + (f"{t.dtype} {list(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__))
+    return x, gamma, beta, dout, grads
+
+
+@suite.check("batchnorm_backward_alt", points=1,
+             title="simplified backward: dgamma and dbeta (float64) vs autograd",
+             cases=[{"n": 5, "d": 3, "seed": 3}],
+             hint="dbeta = dout.sum(0); dgamma = (dout * x_hat).sum(0), as in the staged backward.")
+def alt_param_grads(ctx, n, d, seed):
+    x, gamma, beta, dout, (_, dgamma, dbeta) = run_backward_alt(ctx, n, d, seed)
+    ctx.expect_reference(dbeta, "dbeta", tier="float64")
+    ctx.expect_reference(dgamma, "dgamma", tier="float64")
+    _, rgamma, rbeta = reference_grads(x, gamma, beta, dout)
+    ctx.expect_equal(dbeta, rbeta, "dbeta compared with autograd", tier="float64")
+    ctx.expect_equal(dgamma, rgamma, "dgamma compared with autograd", tier="float64")
+
+
+@suite.check("batchnorm_backward_alt", points=2,
+             title="simplified backward: dx (float64) vs autograd and a centred numerical gradient",
+             cases=[{"n": 5, "d": 3, "seed": 3}, {"n": 9, "d": 4, "seed": 4}],
+             hint="substitute the staged steps into each other (the c_i sum to 0 over the batch and c_i = std * "
+                  "x_hat_i): dx needs only gamma, 1 / std, x_hat and two per-feature batch means.")
+def alt_input_grad(ctx, n, d, seed):
+    x, gamma, beta, dout, (dx, _, _) = run_backward_alt(ctx, n, d, seed)
+    ctx.expect_reference(dx, "dx", tier="float64")
+    rdx, _, _ = reference_grads(x, gamma, beta, dout)
+    ctx.expect_equal(dx, rdx, "dx compared with autograd", tier="float64")
+    ctx.expect_gradient(dx, lambda: loss(x, gamma, beta, dout), x, "dx")

@@ -71,7 +71,8 @@ def _forward(x, gamma, beta, bn_param, *, dim=0, unbiased_norm=False, eps_outsid
     return out, {"x_hat": (x - x.mean(0)) * inv_std, "inv_std": inv_std, "gamma": gamma}
 
 
-def _forward_mistake(name, hint, targets, affects=("batchnorm_backward",), feedback=None, **flags):
+def _forward_mistake(name, hint, targets, affects=("batchnorm_backward", "batchnorm_backward_alt"), feedback=None,
+                     **flags):
     def impl(x, gamma, beta, bn_param):
         return _forward(x, gamma, beta, bn_param, **flags)
 
@@ -135,6 +136,55 @@ def batchnorm_backward(dout, cache):  # noqa: F811
 def batchnorm_backward(dout, cache):  # noqa: F811
     x_hat, gamma, inv_std = cache["x_hat"], cache["gamma"], cache["inv_std"]
     dx = gamma * inv_std * (dout - dout.mean(0) - x_hat * (dout * x_hat).mean(0))
+    return dx, dout.sum(0), dout.sum(0)
+
+
+# -- batchnorm_backward_alt (the simplified closed form) -------------------------------------------------------
+ALT = "batchnorm_backward_alt"
+ALT_DX, ALT_PARAMS = (f"{ALT}.alt_input_grad",), (f"{ALT}.alt_param_grads",)
+
+
+@suite.mistake(ALT, name="alt_ignores_batch_stats", targets=ALT_DX, **_WITH_FORWARD,
+               hint="dx treats the mean and variance as constants (dx = dout * gamma / std); they depend on x too.")
+def batchnorm_backward_alt(dout, cache):
+    return dout * cache["gamma"] * cache["inv_std"], (dout * cache["x_hat"]).sum(0), dout.sum(0)
+
+
+@suite.mistake(ALT, name="alt_missing_var_path", targets=ALT_DX, **_WITH_FORWARD,
+               hint="dx misses the path through the variance: subtract x_hat * mean(dout * x_hat) as well.")
+def batchnorm_backward_alt(dout, cache):  # noqa: F811
+    return cache["gamma"] * cache["inv_std"] * (dout - dout.mean(0)), (dout * cache["x_hat"]).sum(0), dout.sum(0)
+
+
+@suite.mistake(ALT, name="alt_missing_mean_path", targets=ALT_DX, **_WITH_FORWARD,
+               hint="dx misses the path through the mean: subtract the batch mean of dout as well.")
+def batchnorm_backward_alt(dout, cache):  # noqa: F811
+    x_hat = cache["x_hat"]
+    dx = cache["gamma"] * cache["inv_std"] * (dout - x_hat * (dout * x_hat).mean(0))
+    return dx, (dout * x_hat).sum(0), dout.sum(0)
+
+
+@suite.mistake(ALT, name="alt_sums_not_means", targets=ALT_DX, **_WITH_FORWARD,
+               hint="the two correction terms are batch *means* (1/N times the sums), not sums.")
+def batchnorm_backward_alt(dout, cache):  # noqa: F811
+    x_hat = cache["x_hat"]
+    dx = cache["gamma"] * cache["inv_std"] * (dout - dout.sum(0) - x_hat * (dout * x_hat).sum(0))
+    return dx, (dout * x_hat).sum(0), dout.sum(0)
+
+
+@suite.mistake(ALT, name="alt_without_gamma", targets=ALT_DX, **_WITH_FORWARD,
+               hint="dx lacks the factor gamma: dL/dx_hat = gamma * dout before the normalization's backward.")
+def batchnorm_backward_alt(dout, cache):  # noqa: F811
+    x_hat = cache["x_hat"]
+    dx = cache["inv_std"] * (dout - dout.mean(0) - x_hat * (dout * x_hat).mean(0))
+    return dx, (dout * x_hat).sum(0), dout.sum(0)
+
+
+@suite.mistake(ALT, name="alt_dgamma_without_xhat", targets=ALT_PARAMS, **_WITH_FORWARD,
+               hint="dgamma was summed without the factor x_hat: dgamma = (dout * x_hat).sum(0).")
+def batchnorm_backward_alt(dout, cache):  # noqa: F811
+    x_hat = cache["x_hat"]
+    dx = cache["gamma"] * cache["inv_std"] * (dout - dout.mean(0) - x_hat * (dout * x_hat).mean(0))
     return dx, dout.sum(0), dout.sum(0)
 
 
