@@ -469,7 +469,8 @@ def prox_on_parameters(ctx, seed, lr, lam, shapes=None):
     ctx.expect(moved and kept_sign,
                "the parameters were not soft-thresholded in place (unchanged, or entries above the threshold lost "
                "their sign), so this check cannot judge the rest (prox_values says what differs)",
-               hint="update each parameter in place: p.copy_(torch.sign(p) * torch.clamp(p.abs() - lr * lam, min=0)).")
+               hint="update each parameter in place: shrink |p| towards 0 by lr * lam, stop at exactly 0 (never cross "
+                    "it), and keep the sign.")
     ctx.expect(all(state["is_leaf"]) and all(state["requires_grad"]) and not any(state["has_grad_fn"]),
                "after the step some parameters are no longer leaf tensors requiring grad (the update was recorded "
                "by autograd)", hint="do the update under `with torch.no_grad():`.")

@@ -439,10 +439,10 @@ def student_steps(ctx, n, d, c, p, lr, seed, steps):
 VARIANTS = {
     "target_noisy": "the loss compares the reconstruction with the corrupted input; the target of a denoising "
                     "autoencoder is the CLEAN x: F.mse_loss(model(x_noisy), x).",
-    "no_noise": "the model was given the clean x: feed the corrupted x_noisy = mask_noise(x, p, generator) to the "
-                "model (the target stays x).",
-    "no_zero_grad": "the gradients left from the previous step were added to this step's: call "
-                    "optimizer.zero_grad() before loss.backward().",
+    "no_noise": "the model was given the clean x: feed it the corrupted input (one call of your mask_noise "
+                "with p and the generator); the target stays the clean x.",
+    "no_zero_grad": "the gradients left from the previous step were added to this step's: clear the "
+                    "optimizer's gradients before the backward pass.",
 }
 
 
@@ -461,8 +461,9 @@ def close(actual, expected, tier="steps"):
 @suite.check("denoising_step", points=3,
              title="two steps: the returned losses and the parameters after each step (SGD on mse(model(x_noisy), x))",
              cases=[{"n": 5, "d": 7, "c": 3, "p": 0.4, "lr": 0.5, "seed": 0}],
-             hint="model.train(); x_noisy = mask_noise(x, p, generator); optimizer.zero_grad(); "
-                  "loss = F.mse_loss(model(x_noisy), x); loss.backward(); optimizer.step(); return loss.item().")
+             hint="in train mode: corrupt x once with your mask_noise, clear the old gradients, take the MSE of the "
+                  "reconstruction of the corrupted input against the CLEAN x, back-propagate, step, and return the "
+                  "loss as a Python float.")
 def update(ctx, n, d, c, p, lr, seed):
     xs, own, losses, states, _, _ = student_steps(ctx, n, d, c, p, lr, seed, steps=2)
     ref_losses, ref_states = reference_steps(d, c, seed, lr, list(zip(own, xs)))
@@ -533,8 +534,8 @@ def step_generator(ctx, n, d, c, p, lr, seed):
 @suite.check("sparse_penalty", points=2, title="lam * mean(|codes|) as a 0-d tensor of codes' dtype; codes unchanged",
              cases=[{"n": 6, "c": 4, "lam": 0.3, "seed": 0, "dtype": "float32"},
                     {"n": 3, "c": 9, "lam": 2.0, "seed": 1, "dtype": "float64"}],
-             hint="penalty = lam * codes.abs().mean(): the absolute value of the ACTIVATIONS, averaged over every "
-                  "entry, kept as a tensor (no .item()).")
+             hint="lam times the mean absolute value of the ACTIVATIONS (averaged over every entry), kept as a "
+                  "tensor (no .item()).")
 def penalty_value(ctx, n, c, lam, seed, dtype):
     codes = noisy_input(ctx.gen(seed), (n, c), DTYPES[dtype])
     out, args = ctx.call_with_args("sparse_penalty", codes, lam)
@@ -563,7 +564,8 @@ LOSS_VARIANTS = {
 @suite.check("sparse_loss", points=2,
              title="mse(decode(encode(x)), x) + your sparse_penalty(encode(x), lam) on a grader-owned model",
              cases=[{"n": 5, "d": 6, "c": 3, "lam": 0.7, "seed": 0}],
-             hint="codes = model.encode(x); loss = F.mse_loss(model.decode(codes), x) + sparse_penalty(codes, lam).")
+             hint="encode x once, and add your sparse_penalty of those codes to the MSE between their decoding "
+                  "and x.")
 def loss_value(ctx, n, d, c, lam, seed):
     x = pixels(ctx.gen(seed + 50), n, d)
     out, args = ctx.call_with_args("sparse_loss", fx_make("probe", d, c, seed), x, lam)
@@ -572,8 +574,9 @@ def loss_value(ctx, n, d, c, lam, seed):
     expect_tensor(ctx, out, (), torch.float32, "sparse_loss(model, x, lam)")
     model = fx.probe(d, c, seed)
     with torch.no_grad():
-        codes = model.encode(x)
-        x_hat = model.decode(codes)
+        z = model.encode(x)
+        x_hat = model.decode(z)
+    codes = z
     pen = ctx.call("sparse_penalty", codes, lam)  # the student's own penalty (checked on its own)
     ctx.expect(isinstance(pen, torch.Tensor) and pen.numel() == 1,
                "your sparse_penalty does not return a one-element tensor (see its own check)")
@@ -628,8 +631,8 @@ def exact_pca(x_train, x, k):
 @suite.check("pca_reconstruct", points=2,
              title="mean + (x - mean) V_k V_k^T with x_train's mean and top-k directions (k < D and k = D)",
              cases=[{"n": 60, "d": 10, "k": 3, "m": 7, "seed": 0}],
-             hint="mean = x_train.mean(0); V_k = the first k columns of V from torch.pca_lowrank(x_train, q, "
-                  "center=True); x_hat = mean + (x - mean) @ V_k @ V_k.T. Centre x with the TRAINING mean.")
+             hint="centre with the TRAINING mean, project onto the first k principal directions of x_train "
+                  "(torch.pca_lowrank with center=True) and map back, adding the training mean again.")
 def pca_values(ctx, n, d, k, m, seed, dtype="float32"):
     x_train, x = pca_data(seed, n, d, k, m, DTYPES[dtype])
     out, args = ctx.call_with_args("pca_reconstruct", x_train, x, k)
