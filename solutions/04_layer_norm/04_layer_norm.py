@@ -30,7 +30,11 @@
 # 1. `layernorm_forward` and `layernorm_backward` (a gradient checked against autograd and a numerical gradient);
 # 2. `weight_norm`, the reparametrization $w = g\,v/\lVert v\rVert$;
 # 3. a `LayerNorm` module that matches `torch.nn.LayerNorm`;
-# 4. `bn_ln_consistency`, which measures how BN and LN depend on the mode and on the batch.
+# 4. `bn_ln_consistency`, which measures how BN and LN depend on the mode and on the batch;
+# 5. `normalize(x, dims)`, one function that gives batch, layer, instance and group norm;
+# 6. `rms_norm`, the normalization of most recent language models;
+#
+# with a figure of BN's batch noise against the batch size and two written questions at the end.
 #
 # **Conventions (fixed for this assignment and the course)**
 #
@@ -375,55 +379,247 @@ points
 # %% [markdown] nbgrader={"grade": false, "grade_id": "plot_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 6. Look at it: one example's output as a function of its batch
 #
-# The plot takes one example (row 0) and puts it in batches of size $B = 1, 2, 4, \dots, 64$ made of other
-# random rows. For each $B$ it shows how far row 0's output is from its output in a batch of 64
-# (the "typical" output), for batch norm in training mode and for layer norm. At $B = 1$ batch norm
-# returns $\beta$ (here 0) for every feature — the input is erased — and PyTorch's own `BatchNorm1d`
-# refuses to run; layer norm gives the same answer for every batch size and in both modes.
+# Take one example (row 0) from a population whose per-feature mean and standard deviation we know, and put
+# it into batches of size $B = 2, 4, \dots, 256$ whose other rows are fresh draws from the same population —
+# **200 random batches per size**. What batch norm *should* give row 0 is its normalization with the
+# **population** statistics (what eval mode approximates with its running averages); in training mode it gets
+# the normalization with its batch's statistics instead. The left panel shows, per $B$, the mean over the 200
+# batches of the root-mean-square (over the 16 features) deviation of row 0's BN output from that target, with
+# ± one standard deviation across batches as error bars and a $1/\sqrt B$ guide line: the batch mean and std
+# are estimates from $B$ samples, whose error shrinks like $1/\sqrt B$. Layer norm's output for row 0 is the
+# same in every batch (it is computed from row 0 alone), so its deviation is exactly 0 for every $B$ (printed
+# below the figure; a log axis cannot show 0).
+#
+# The right panel shows row 0 itself, its population-normalized target, its BN output in one batch of 4, its
+# BN output in a batch of **one** (marked ×: every feature is exactly $\beta = 0$ — the input is erased, and
+# PyTorch's own `BatchNorm1d` refuses to run) and its LN output.
 
 # %% nbgrader={"grade": false, "grade_id": "plot_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
 import matplotlib.pyplot as plt
 
 gen = torch.Generator().manual_seed(1)
-d = 16
-row = torch.randn(1, d, generator=gen) * 2 + 1
-pool = torch.randn(63, d, generator=gen) * 2 + 1
+d, draws, eps = 16, 200, 1e-5
+pop_mean = torch.linspace(-2.0, 3.0, d)
+pop_std = torch.linspace(0.5, 3.0, d)
+row = pop_mean + pop_std * torch.randn(1, d, generator=gen)
 ones, zeros = torch.ones(d), torch.zeros(d)
 
-def bn_train(rows, eps=1e-5):
-    mu = rows.mean(0, keepdim=True)
-    return (rows - mu) / torch.sqrt(rows.var(0, unbiased=False, keepdim=True) + eps)
 
-ref_bn = bn_train(torch.cat([row, pool]))[0]
-ref_ln = layernorm_forward(torch.cat([row, pool]), ones, zeros, 1e-5)[0][0]
-sizes = [1, 2, 4, 8, 16, 32, 64]
-dev_bn, dev_ln = [], []
-for b in sizes:
-    batch = torch.cat([row, pool[: b - 1]])
-    dev_bn.append((bn_train(batch)[0] - ref_bn).abs().max().item())
-    dev_ln.append((layernorm_forward(batch, ones, zeros, 1e-5)[0][0] - ref_ln).abs().max().item())
+def bn_train(rows, eps=1e-5):
+    """Batch norm in training mode (gamma=1, beta=0) over dim -2: works on (B, D) and on (draws, B, D)."""
+    mu = rows.mean(-2, keepdim=True)
+    return (rows - mu) / torch.sqrt(rows.var(-2, unbiased=False, keepdim=True) + eps)
+
+
+target_bn = (row[0] - pop_mean) / torch.sqrt(pop_std ** 2 + eps)
+ln_row = layernorm_forward(row, ones, zeros, eps)[0][0]
+sizes = [2, 4, 8, 16, 32, 64, 128, 256]
+bn_err_mean, bn_err_std, ln_dev = [], [], 0.0
+for B in sizes:
+    others = pop_mean + pop_std * torch.randn(draws, B - 1, d, generator=gen)
+    batches = torch.cat([row.expand(draws, 1, d), others], dim=1)        # row 0 in each of 200 batches
+    err = (bn_train(batches)[:, 0] - target_bn).pow(2).mean(-1).sqrt()   # RMS over features, per batch
+    bn_err_mean.append(err.mean().item())
+    bn_err_std.append(err.std().item())
+    ln_out = layernorm_forward(batches, ones, zeros, eps)[0][:, 0]
+    ln_dev = max(ln_dev, (ln_out - ln_row).abs().max().item())
+bn_err_mean, bn_err_std = torch.tensor(bn_err_mean), torch.tensor(bn_err_std)
+slope = torch.linalg.lstsq(torch.stack([torch.log(torch.tensor(sizes, dtype=torch.float32)), torch.ones(len(sizes))], 1),
+                           torch.log(bn_err_mean)[:, None]).solution[0].item()
 
 try:
     nn.BatchNorm1d(d).train()(row)
 except ValueError as exc:
     print("nn.BatchNorm1d on a batch of one, training mode:", exc)
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-axes[0].plot(sizes, dev_bn, "o-", label="batch norm (train mode)")
-axes[0].plot(sizes, dev_ln, "s-", label="layer norm")
-axes[0].set_xscale("log", base=2)
-axes[0].set_xlabel("batch size B"); axes[0].set_ylabel("max |out(row 0) - out in a batch of 64|")
-axes[0].set_title("how much row 0's output depends on its batch"); axes[0].legend()
-j = torch.arange(d)
-axes[1].bar(j - 0.27, row[0], 0.27, label="input row")
-axes[1].bar(j, bn_train(row)[0], 0.27, label="BN, batch of 1")
-axes[1].bar(j + 0.27, layernorm_forward(row, ones, zeros, 1e-5)[0][0], 0.27, label="LN, batch of 1")
-axes[1].set_xlabel("feature"); axes[1].set_title("batch size 1: BN erases the input, LN does not")
-axes[1].legend()
+fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+axes[0].errorbar(sizes, bn_err_mean.numpy(), yerr=bn_err_std.numpy(), fmt="o-", capsize=3,
+                 label="batch norm, train mode (mean ± std over 200 batches)")
+guide = bn_err_mean[-1] * math.sqrt(sizes[-1]) / torch.sqrt(torch.tensor(sizes, dtype=torch.float32))
+axes[0].plot(sizes, guide.numpy(), "k--", label=r"$\propto 1/\sqrt{B}$")
+axes[0].set_xscale("log", base=2); axes[0].set_yscale("log")
+axes[0].set_xlabel("batch size B"); axes[0].set_ylabel("RMS deviation of row 0's output\nfrom its population-normalized value")
+axes[0].set_title(f"BN's batch noise shrinks like 1/sqrt(B) (fitted slope {slope:.2f}); LN: exactly 0")
+axes[0].legend(fontsize=8)
+j = torch.arange(d).numpy()
+w = 0.2
+bn_of_4 = bn_train(torch.cat([row, pop_mean + pop_std * torch.randn(3, d, generator=gen)]))[0]
+axes[1].bar(j - 1.5 * w, row[0].numpy(), w, label="input row 0")
+axes[1].bar(j - 0.5 * w, target_bn.numpy(), w, label="population-normalized (BN's target)")
+axes[1].bar(j + 0.5 * w, bn_of_4.numpy(), w, label="BN, one batch of 4")
+axes[1].bar(j + 1.5 * w, ln_row.numpy(), w, label="LN (any batch)")
+axes[1].plot(j, bn_train(row)[0].numpy(), "kx", markersize=8, label="BN, batch of 1 (all exactly 0)")
+axes[1].axhline(0, color="gray", lw=0.5)
+axes[1].set_xlabel("feature"); axes[1].set_ylabel("value")
+axes[1].set_title("row 0: BN with a small batch is noisy, with B = 1 erased; LN is not")
+axes[1].legend(fontsize=7, ncol=2)
 plt.tight_layout()
 plt.show()
+print(f"BN deviation at B=2: {bn_err_mean[0]:.2f}, at B=256: {bn_err_mean[-1]:.3f}; fitted slope {slope:.2f} "
+      f"(1/sqrt(B) is -0.5); LN's largest deviation over all {draws * len(sizes)} batches: {ln_dev:.1e}")
+print(bn_ln_consistency(torch.cat([row, pop_mean + pop_std * torch.randn(63, d, generator=gen)])))
 
-print(bn_ln_consistency(torch.cat([row, pool])))
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "normalize_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 7. One function, four normalizations: `normalize(x, dims)`
+#
+# Batch, layer, instance and group norm differ only in **which axes the statistics run over**. For images
+# $x \in \mathbb R^{N\times C\times H\times W}$:
+#
+# | normalization | statistics over | one mean per |
+# |---|---|---|
+# | batch norm | $(N, H, W)$ = dims `(0, 2, 3)` | channel |
+# | layer norm | $(C, H, W)$ = dims `(1, 2, 3)` | example |
+# | instance norm | $(H, W)$ = dims `(2, 3)` | example and channel |
+# | group norm, $G$ groups | view as $(N, G, C/G \cdot H W)$, dims `(2,)` | example and group of channels |
+#
+# Write `normalize(x, dims, eps)`: subtract the mean over `dims` and divide by $\sqrt{\sigma^2 + \epsilon}$ with the
+# biased variance over the same dims (no $\gamma$, $\beta$). `dims` is a tuple of axes, possibly negative,
+# in any order. The cell after the check recovers all four from it and compares them with PyTorch's
+# `F.batch_norm`, `F.layer_norm`, `F.instance_norm` and `F.group_norm`.
+
+# %% nbgrader={"grade": false, "grade_id": "normalize", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def normalize(x, dims, eps=1e-5):
+    """
+    Standardize x over the axes in dims.
+
+    Inputs:
+    - x: tensor of any shape.
+    - dims: tuple of ints, the axes the statistics run over (negative values count from the end).
+    - eps: constant added to the variance inside the square root.
+
+    Returns a tensor of x's shape and dtype: (x - mean) / sqrt(var + eps), with mean and the biased
+    variance (divide by the number of elements reduced) taken over dims, broadcast back over them.
+    x is not modified.
+    """
+    ### BEGIN SOLUTION
+    dims = tuple(dims)
+    mean = x.mean(dim=dims, keepdim=True)
+    var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
+    return (x - mean) / torch.sqrt(var + eps)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_normalize", "locked": true, "points": 7.5, "schema_version": 3, "solution": false, "task": false}
+points = check("normalize")
+### BEGIN HIDDEN TESTS
+points += check("normalize", hidden=True)
+### END HIDDEN TESTS
+points
+
+# %% nbgrader={"grade": false, "grade_id": "normalize_demo", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+x_img = torch.randn(4, 6, 5, 5, generator=torch.Generator().manual_seed(7)) * 3 + 1
+N_, C_, G_ = x_img.shape[0], x_img.shape[1], 3
+recovered = {
+    "batch norm": (normalize(x_img, (0, 2, 3)), F.batch_norm(x_img, None, None, training=True)),
+    "layer norm": (normalize(x_img, (1, 2, 3)), F.layer_norm(x_img, x_img.shape[1:])),
+    "instance norm": (normalize(x_img, (2, 3)), F.instance_norm(x_img)),
+    "group norm (G=3)": (normalize(x_img.reshape(N_, G_, -1), (2,)).reshape(x_img.shape), F.group_norm(x_img, G_)),
+}
+for name, (mine, torch_out) in recovered.items():
+    print(f"{name:>17}: largest difference from PyTorch {(mine - torch_out).abs().max():.1e}")
+print("group norm with G=1 is layer norm:", torch.allclose(F.group_norm(x_img, 1), recovered["layer norm"][1], atol=1e-5),
+      "| with G=C it is instance norm:", torch.allclose(F.group_norm(x_img, C_), recovered["instance norm"][1], atol=1e-5))
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "rms_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 8. RMSNorm
+#
+# RMSNorm (Zhang & Sennrich, 2019), used by most recent large language models, drops layer norm's mean
+# subtraction and its $\beta$: each example is divided by its root mean square over the last dimension,
+#
+# $$
+# y_j = \frac{x_j}{\sqrt{\frac1D\sum_{k=1}^D x_k^2 + \epsilon}}\;\gamma_j ,
+# $$
+#
+# which is cheaper (one reduction instead of two) and, in practice, works as well: the re-centring matters
+# less than the re-scaling. It matches `torch.nn.functional.rms_norm(x, (D,), weight, eps)`. Note what is
+# lost: a constant added to every feature of an example is no longer removed.
+
+# %% nbgrader={"grade": false, "grade_id": "rms_norm", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def rms_norm(x, weight, eps=1e-6):
+    """
+    RMS normalization over the last dimension.
+
+    Inputs:
+    - x: tensor of shape (..., D).
+    - weight: gamma, tensor of shape (D,).
+    - eps: constant added to the mean square inside the square root.
+
+    Returns a tensor of x's shape and dtype: weight * x / sqrt(mean(x ** 2 over the last dim) + eps),
+    as torch.nn.functional.rms_norm(x, (D,), weight, eps). x is not modified.
+    """
+    ### BEGIN SOLUTION
+    ms = (x * x).mean(dim=-1, keepdim=True)
+    return weight * x / torch.sqrt(ms + eps)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_rms_norm", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+points = check("rms_norm")
+### BEGIN HIDDEN TESTS
+points += check("rms_norm", hidden=True)
+### END HIDDEN TESTS
+points
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "invariance_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Invariances, checked
+#
+# Layer norm's output for an example does not change if the example is **scaled** by any $a > 0$ or
+# **shifted** by a constant $c$ on every feature: $\mathrm{LN}(a x + c) = \mathrm{LN}(x)$ (up to $\epsilon$). So a
+# Linear layer before LN is scale invariant in its weights, as with BN — but per example, not per batch.
+# RMSNorm keeps the scale invariance and gives up the shift invariance. The cell measures both on random
+# rows ($a = 7$, $c = 5$).
+
+# %% nbgrader={"grade": false, "grade_id": "invariance_demo", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+x_inv = torch.randn(32, 64, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+w_inv = torch.ones(64, dtype=torch.float64)
+b_inv = torch.zeros(64, dtype=torch.float64)
+invariance = {
+    ("LN", "scale"): (layernorm_forward(7 * x_inv, w_inv, b_inv)[0] - layernorm_forward(x_inv, w_inv, b_inv)[0]).abs().max().item(),
+    ("LN", "shift"): (layernorm_forward(x_inv + 5, w_inv, b_inv)[0] - layernorm_forward(x_inv, w_inv, b_inv)[0]).abs().max().item(),
+    ("RMS", "scale"): (rms_norm(7 * x_inv, w_inv) - rms_norm(x_inv, w_inv)).abs().max().item(),
+    ("RMS", "shift"): (rms_norm(x_inv + 5, w_inv) - rms_norm(x_inv, w_inv)).abs().max().item(),
+}
+for (norm, kind), dev in invariance.items():
+    print(f"{norm:>3} under a {kind}: largest change of the output {dev:.1e}")
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "questions_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 9. Written questions (graded by hand)
+#
+# Answer in a few sentences each, in the cells below.
+#
+# **Q1.** Layer norm is the normalization of transformers (hundreds to thousands of features per token). What
+# happens to layer norm's output when the number of features $D$ is small — work out $D = 1$ and $D = 2$
+# exactly — and what does that imply for using it after a narrow layer?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_small_d", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# **Model answer.** With $D = 1$ the mean is the feature itself, $x - \mu = 0$, and the output is $\beta$ for every
+# input: everything is erased (the same failure as BN with a batch of one). With $D = 2$, $x - \mu =
+# \pm(x_1 - x_2)/2$ and $\sigma = |x_1 - x_2|/2$, so $\hat x = (\operatorname{sign}(x_1 - x_2), -\operatorname{sign}(x_1 - x_2))$
+# (up to $\epsilon$): only *which feature is larger* survives, all magnitude information is gone. In general
+# LN removes two degrees of freedom per example (the mean and the scale) out of $D$ and its statistics are
+# estimated from $D$ numbers, so with small $D$ it destroys a large share of the information and its statistics
+# are noisy — the mirror image of BN with small batches. After a narrow layer (a bottleneck of a few units, a
+# 1-channel feature map) LN should not be used; prefer no normalization, BN if batches are large, or normalize
+# over more axes (e.g. LN over $(C, H, W)$ in a CNN, or group norm with enough channels per group).
+#
+# **Q2.** You fine-tune an image segmentation CNN with **2 images per batch**. Which of batch, layer, instance
+# and group norm would you use after the convolutions, with which `dims` of your `normalize`, and why? What does
+# instance norm remove that a segmentation network may need?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_norm_choice", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# **Model answer.** Not batch norm (dims `(0, 2, 3)`): with $N = 2$ its statistics are estimates from two images,
+# very noisy (error ∝ $1/\sqrt B$, section 6), and training and evaluation see different normalizations. Group
+# norm (view as $(N, G, C/G\cdot HW)$, dims `(2,)`, typically $G = 32$) is the usual choice (Wu & He, 2018): its
+# statistics come from one image, so they do not depend on the batch size, and each group pools many channels
+# and all positions, so they are well estimated. Layer norm over `(1, 2, 3)` ($G = 1$) also works but forces all
+# channels to share one mean and scale; instance norm over `(2, 3)` ($G = C$) gives each channel of each image
+# zero mean and unit variance over the image, which **removes the per-image contrast and the overall intensity
+# of every feature map** — fine for style transfer, where that is the point, but harmful when the absolute
+# strength of a feature (is there any "road" in this image at all?) carries information for the labels.
+
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "takeaways", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Takeaways
@@ -436,3 +632,6 @@ print(bn_ln_consistency(torch.cat([row, pool])))
 #   $\partial L/\partial\beta$ still sum over all examples.
 # * Weight norm moves the normalization to the weights: $w_i = g_i v_i / \lVert v_i \rVert$, one norm per
 #   output row (dim 0).
+# * Batch, layer, instance and group norm are one operation over different axes; BN's batch statistics carry a
+#   noise that shrinks like $1/\sqrt B$, the others have none from the batch.
+# * RMSNorm divides by the root mean square only: scale invariant, not shift invariant, one reduction cheaper.

@@ -337,3 +337,116 @@ def consistency(ctx, shape, seed):
                     "becomes 0 (= beta) while inside the batch it does not.")
     ctx.expect_reference([res[k] for k in CONSISTENCY_KEYS], f"the numbers {list(CONSISTENCY_KEYS)}",
                          tier="composite")
+
+
+# ---------------------------------------------------------------------------------------------
+# normalize(x, dims): batch, layer, instance and group norm as one function
+# ---------------------------------------------------------------------------------------------
+NORMALIZE_HINT = ("(x - mean) / sqrt(var + eps) with the mean and the biased variance (divide by the number of "
+                  "elements reduced) over exactly the given dims, keepdim=True so they broadcast back.")
+
+
+def image_batch(gen: torch.Generator, shape, dtype=torch.float32, scale: float = 3.0):
+    """(N, C, H, W) (or any shape) with a different offset and scale per channel (dim 1) and per example."""
+    x = torch.randn(*shape, generator=gen, dtype=torch.float64)
+    ch = [1] * len(shape)
+    ch[1] = shape[1]
+    ex = [1] * len(shape)
+    ex[0] = shape[0]
+    x = x * (0.5 + scale * torch.rand(*ch, generator=gen, dtype=torch.float64)) \
+        + 2 * torch.randn(*ch, generator=gen, dtype=torch.float64) + torch.randn(*ex, generator=gen, dtype=torch.float64)
+    return x.to(dtype)
+
+
+def call_normalize(ctx, x, dims, eps=None):
+    """The student's normalize on x (eps=None: the default, 1e-5, is not passed)."""
+    out, args = ctx.call_with_args("normalize", x, dims, *(() if eps is None else (eps,)))
+    ctx.expect_unchanged(args[0], x, "normalize changed x in place", hint="build new tensors: (x - mean) / ..., not x -= mean.")
+    ctx.expect(isinstance(out, torch.Tensor) and out.shape == x.shape and out.dtype == x.dtype,
+               f"normalize should return a {x.dtype} tensor of x's shape {list(x.shape)}; got "
+               + (f"{out.dtype} {list(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__),
+               hint="keep the reduced dims (keepdim=True) so the statistics broadcast back over x.")
+    return out
+
+
+@suite.check("normalize", points=2,
+             title="dims (0, 2, 3), (1, 2, 3), (2, 3) on (N, C, H, W) match F.batch_norm, F.layer_norm, F.instance_norm",
+             cases=[{"shape": [3, 4, 2, 5], "seed": 100}], hint=NORMALIZE_HINT)
+def normalize_named(ctx, shape, seed):
+    x = image_batch(ctx.gen(seed), shape)
+    for dims, name, ref in (((0, 2, 3), "batch norm", lambda t: F.batch_norm(t, None, None, training=True)),
+                            ((1, 2, 3), "layer norm", lambda t: F.layer_norm(t, t.shape[1:])),
+                            ((2, 3), "instance norm", F.instance_norm)):
+        out = call_normalize(ctx, x, dims)
+        ctx.expect_reference(out, f"normalize(x, {dims})", tier="composite")
+        ctx.expect_equal(out, ref(x), f"normalize(x, {dims}) compared with {name}", tier="composite")
+
+
+@suite.check("normalize", points=2,
+             title="group norm through a reshape; negative and unordered dims; float64",
+             cases=[{"shape": [2, 6, 3, 3], "groups": 3, "seed": 101}], hint=NORMALIZE_HINT)
+def normalize_any_dims(ctx, shape, groups, seed):
+    x = image_batch(ctx.gen(seed), shape, dtype=torch.float64)
+    n = shape[0]
+    grouped = x.reshape(n, groups, -1)
+    out = call_normalize(ctx, grouped, (2,))
+    ctx.expect_equal(out.reshape(x.shape), F.group_norm(x, groups), f"normalize(x.view(N, {groups}, -1), (2,)) "
+                     f"compared with F.group_norm(x, {groups})", tier="float64")
+    for dims in ((-1, -2), (3, 0), (-3,)):
+        out = call_normalize(ctx, x, dims, 1e-5)
+        ctx.expect_reference(out, f"normalize(x, {dims}) (float64)", tier="float64")
+        pos = tuple(sorted(d % x.dim() for d in dims))
+        mean = x.mean(pos, keepdim=True)
+        ref = (x - mean) / torch.sqrt(((x - mean) ** 2).mean(pos, keepdim=True) + 1e-5)
+        ctx.expect_equal(out, ref, f"normalize(x, {dims}) (float64)", tier="float64")
+
+
+@suite.check("normalize", points=1, title="eps is added to the variance inside the square root (eps = 0.1)",
+             cases=[{"shape": [4, 3, 2, 2], "seed": 102, "eps": 0.1}],
+             hint="divide by sqrt(var + eps): eps inside the square root, var the biased variance.")
+def normalize_eps(ctx, shape, seed, eps):
+    x = image_batch(ctx.gen(seed), shape, scale=0.2) * 0.3     # small variances, so eps matters
+    out = call_normalize(ctx, x, (0, 2, 3), eps)
+    ctx.expect_reference(out, f"normalize(x, (0, 2, 3), eps={eps})", tier="composite")
+    ctx.expect_equal(out, F.batch_norm(x, None, None, training=True, eps=eps),
+                     f"normalize(x, (0, 2, 3), eps={eps}) compared with F.batch_norm(eps={eps})", tier="composite")
+
+
+# ---------------------------------------------------------------------------------------------
+# rms_norm
+# ---------------------------------------------------------------------------------------------
+RMS_HINT = "weight * x / sqrt(mean(x ** 2, dim=-1, keepdim=True) + eps): no mean subtraction, eps inside the root."
+
+
+def call_rms(ctx, x, weight, eps=None):
+    """The student's rms_norm on x (eps=None: the default, 1e-6, is not passed)."""
+    out, args = ctx.call_with_args("rms_norm", x, weight, *(() if eps is None else (eps,)))
+    ctx.expect_unchanged(args[0], x, "rms_norm changed x in place", hint="build new tensors from x.")
+    ctx.expect_unchanged(args[1], weight, "rms_norm changed weight in place", hint="build new tensors from weight.")
+    ctx.expect(isinstance(out, torch.Tensor) and out.shape == x.shape and out.dtype == x.dtype,
+               f"rms_norm should return a {x.dtype} tensor of x's shape {list(x.shape)}; got "
+               + (f"{out.dtype} {list(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__),
+               hint="take the mean square with dim=-1, keepdim=True so it broadcasts over the features.")
+    return out
+
+
+@suite.check("rms_norm", points=2, title="matches F.rms_norm over the last dim (2-D, square and 3-D inputs, offset rows)",
+             cases=[{"shape": [4, 6], "seed": 110}, {"shape": [5, 5], "seed": 111}, {"shape": [2, 3, 4], "seed": 112}],
+             hint=RMS_HINT)
+def rms_matches_torch(ctx, shape, seed):
+    x, weight, _ = make_ln_inputs(ctx.gen(seed), shape)
+    out = call_rms(ctx, x, weight)
+    ctx.expect_reference(out, "rms_norm(x, weight) (default eps)", tier="composite")
+    ctx.expect_equal(out, F.rms_norm(x, (shape[-1],), weight, 1e-6), "rms_norm compared with F.rms_norm",
+                     tier="composite")
+
+
+@suite.check("rms_norm", points=1, title="eps inside the square root (eps = 0.05, rows of small magnitude)",
+             cases=[{"shape": [4, 5], "seed": 113, "eps": 0.05}], hint=RMS_HINT)
+def rms_eps(ctx, shape, seed, eps):
+    x, weight, _ = make_ln_inputs(ctx.gen(seed), shape, scale=0.2, offset=0.1)
+    x = x * 0.3
+    out = call_rms(ctx, x, weight, eps)
+    ctx.expect_reference(out, f"rms_norm with eps={eps}", tier="composite")
+    ctx.expect_equal(out, F.rms_norm(x, (shape[-1],), weight, eps), f"rms_norm(eps={eps}) compared with F.rms_norm",
+                     tier="composite")

@@ -21,3 +21,12 @@ suite.hidden(v.wn_conv, points=1, cases=[{"shape": [4, 3, 1, 1], "seed": 74}, {"
 suite.hidden(v.module_train_eval, points=1, cases=[{"shape": [6, 3], "seed": 80}, {"shape": [3, 7], "seed": 81}])
 
 suite.hidden(v.consistency, points=1, cases=[{"shape": [4, 6], "seed": 90}, {"shape": [16, 3], "seed": 91}])
+
+suite.hidden(v.normalize_named, points=1, cases=[{"shape": [2, 3, 4, 4], "seed": 120}, {"shape": [5, 2, 3, 1], "seed": 121}])
+suite.hidden(v.normalize_any_dims, points=1, cases=[{"shape": [3, 4, 2, 2], "groups": 2, "seed": 122},
+                                                    {"shape": [2, 6, 1, 4], "groups": 6, "seed": 123}])
+suite.hidden(v.normalize_eps, points=0.5, cases=[{"shape": [2, 5, 3, 2], "seed": 124, "eps": 0.05},
+                                                 {"shape": [3, 2, 4, 1], "seed": 125, "eps": 0.2}])
+suite.hidden(v.rms_matches_torch, points=0.5, cases=[{"shape": [3, 7], "seed": 130}, {"shape": [2, 2, 6], "seed": 131}])
+suite.hidden(v.rms_eps, points=0.5, cases=[{"shape": [6, 3], "seed": 132, "eps": 0.1},
+                                           {"shape": [2, 3, 5], "seed": 133, "eps": 0.02}])

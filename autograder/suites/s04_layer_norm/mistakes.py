@@ -234,3 +234,94 @@ def bn_ln_consistency(x, eps=1e-5, momentum=0.1):
                targets=("bn_ln_consistency.consistency",))
 def bn_ln_consistency(x, eps=1e-5, momentum=0.1):  # noqa: F811
     return _consistency(x, eps, momentum, biased_running_var=True)
+
+
+# -- normalize(x, dims) ---------------------------------------------------------------------------------
+NORM_ALL = ("normalize.normalize_named", "normalize.normalize_any_dims", "normalize.normalize_eps")
+
+
+def _normalize(x, dims, eps=1e-5, unbiased=False, eps_outside=False, all_dims=False, no_keepdim=False, sorted_first=False):
+    dims = tuple(range(x.dim())) if all_dims else tuple(dims)
+    if sorted_first:
+        dims = dims[:1]
+    mean = x.mean(dim=dims, keepdim=not no_keepdim)
+    var = x.var(dim=dims, unbiased=unbiased, keepdim=not no_keepdim)
+    std = torch.sqrt(var) + eps if eps_outside else torch.sqrt(var + eps)
+    return (x - mean) / std
+
+
+@suite.mistake("normalize", name="normalize_unbiased", targets=NORM_ALL,
+               hint="the variance was divided by n-1 (unbiased); normalization uses the biased variance (divide by n).")
+def normalize(x, dims, eps=1e-5):
+    return _normalize(x, dims, eps, unbiased=True)
+
+
+@suite.mistake("normalize", name="normalize_eps_outside", targets=("normalize.normalize_eps",),
+               hint="eps was added to the standard deviation; it belongs inside the square root: sqrt(var + eps).")
+def normalize(x, dims, eps=1e-5):  # noqa: F811
+    return _normalize(x, dims, eps, eps_outside=True)
+
+
+@suite.mistake("normalize", name="normalize_over_everything", targets=NORM_ALL,
+               hint="the statistics were taken over every axis of x; take them over the given dims only.")
+def normalize(x, dims, eps=1e-5):  # noqa: F811
+    return _normalize(x, dims, eps, all_dims=True)
+
+
+@suite.mistake("normalize", name="normalize_first_dim_only", targets=NORM_ALL,
+               hint="only the first axis of dims was reduced; the mean and variance run over all of them together.")
+def normalize(x, dims, eps=1e-5):  # noqa: F811
+    return _normalize(x, dims, eps, sorted_first=True)
+
+
+@suite.mistake("normalize", name="normalize_ignores_eps", targets=("normalize.normalize_eps",),
+               hint="the eps argument was ignored (a fixed 1e-5 was used); pass eps on to sqrt(var + eps).")
+def normalize(x, dims, eps=1e-5):  # noqa: F811
+    return _normalize(x, dims, 1e-5)
+
+
+@suite.mistake("normalize", name="normalize_mean_only", targets=NORM_ALL,
+               hint="the output was only centred; also divide by sqrt(var + eps).")
+def normalize(x, dims, eps=1e-5):  # noqa: F811
+    return x - x.mean(dim=tuple(dims), keepdim=True)
+
+
+# -- rms_norm ---------------------------------------------------------------------------------------------
+RMS_ALL = ("rms_norm.rms_matches_torch", "rms_norm.rms_eps")
+
+
+@suite.mistake("rms_norm", name="rms_subtracts_mean", targets=RMS_ALL,
+               hint="the mean was subtracted (that is layer norm); RMSNorm divides x itself by its root mean square.")
+def rms_norm(x, weight, eps=1e-6):
+    xc = x - x.mean(-1, keepdim=True)
+    return weight * xc / torch.sqrt((xc * xc).mean(-1, keepdim=True) + eps)
+
+
+@suite.mistake("rms_norm", name="rms_eps_outside", targets=("rms_norm.rms_eps",),
+               hint="eps was added to the root mean square; it belongs inside the square root.")
+def rms_norm(x, weight, eps=1e-6):  # noqa: F811
+    return weight * x / (torch.sqrt((x * x).mean(-1, keepdim=True)) + eps)
+
+
+@suite.mistake("rms_norm", name="rms_over_batch", targets=RMS_ALL,
+               hint="the mean square was taken over the batch (dim 0); RMSNorm uses each example's features (dim=-1).")
+def rms_norm(x, weight, eps=1e-6):  # noqa: F811
+    return weight * x / torch.sqrt((x * x).mean(0, keepdim=True) + eps)
+
+
+@suite.mistake("rms_norm", name="rms_sum_not_mean", targets=RMS_ALL,
+               hint="the squares were summed; RMSNorm uses their mean (divide by D) before the square root.")
+def rms_norm(x, weight, eps=1e-6):  # noqa: F811
+    return weight * x / torch.sqrt((x * x).sum(-1, keepdim=True) + eps)
+
+
+@suite.mistake("rms_norm", name="rms_no_sqrt", targets=RMS_ALL,
+               hint="x was divided by the mean square itself; divide by its square root.")
+def rms_norm(x, weight, eps=1e-6):  # noqa: F811
+    return weight * x / ((x * x).mean(-1, keepdim=True) + eps)
+
+
+@suite.mistake("rms_norm", name="rms_without_weight", targets=RMS_ALL,
+               hint="the result was not multiplied by weight (gamma), one factor per feature.")
+def rms_norm(x, weight, eps=1e-6):  # noqa: F811
+    return x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps)

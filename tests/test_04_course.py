@@ -1,0 +1,227 @@
+"""Assignment 04 as a course (issue 13): the normalize(x, dims) and rms_norm exercises (alternative implementations
+keep full marks, null submissions score 0 on every check), the written questions (graded by hand, model answers
+not released), and the experiments: every figure renders when its cell runs, and the claims the text makes hold
+on the notebook's own data."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+
+import pytest
+from helpers import load_nb, solution_path, student_path
+
+from autograder import references
+from autograder.checks import run_check
+from autograder.notebooks import notebook_namespace
+from autograder.student import LocalStudent
+from autograder.suites import load_suite
+
+ASSIGNMENT = "04_layer_norm"
+
+ALTERNATIVES = {
+    "normalize": {
+        # moves the reduced dims to the end and flattens them; torch.var_mean; rsqrt
+        "permute_flatten": r'''
+def normalize(x, dims, eps=1e-5):
+    nd = x.dim()
+    red = sorted(d % nd for d in dims)
+    keep = [d for d in range(nd) if d not in red]
+    perm = keep + red
+    y = x.permute(*perm)
+    flat = y.reshape(*[x.shape[d] for d in keep], -1)
+    var, mean = torch.var_mean(flat, dim=-1, unbiased=False, keepdim=True)
+    z = ((flat - mean) * torch.rsqrt(var + eps)).reshape(y.shape)
+    inv = [perm.index(d) for d in range(nd)]
+    return z.permute(*inv).contiguous()
+''',
+        # E[x^2] - E[x]^2 in float64, cast back
+        "moments_float64": r'''
+def normalize(x, dims, eps=1e-5):
+    x64 = x.double()
+    m = x64.mean(dims, keepdim=True)
+    v = (x64 ** 2).mean(dims, keepdim=True) - m ** 2
+    return ((x64 - m) / (v + eps).sqrt()).to(x.dtype)
+''',
+    },
+    "rms_norm": {
+        "rsqrt_pow": r'''
+def rms_norm(x, weight, eps=1e-6):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
+''',
+        "norm_based": r'''
+def rms_norm(x, weight, eps=1e-6):
+    d = x.shape[-1]
+    rms = torch.sqrt(torch.linalg.vector_norm(x, dim=-1, keepdim=True) ** 2 / d + eps)
+    return weight * (x / rms)
+''',
+    },
+}
+
+NULLS = {
+    "normalize": {
+        "zeros": "def normalize(x, dims, eps=1e-5):\n    return torch.zeros_like(x)",
+        "identity": "def normalize(x, dims, eps=1e-5):\n    return x.clone()",
+        "constant": "def normalize(x, dims, eps=1e-5):\n    return torch.ones_like(x)",
+        "empty": "def normalize(x, dims, eps=1e-5):\n    return x.new_empty(0)",
+    },
+    "rms_norm": {
+        "zeros": "def rms_norm(x, weight, eps=1e-6):\n    return torch.zeros_like(x)",
+        "identity": "def rms_norm(x, weight, eps=1e-6):\n    return x.clone()",
+        "constant": "def rms_norm(x, weight, eps=1e-6):\n    return torch.ones_like(x)",
+        "weight_only": "def rms_norm(x, weight, eps=1e-6):\n    return weight.expand_as(x).clone()",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def judge():
+    suite = load_suite(ASSIGNMENT, hidden=True)
+    refs = references.load(ASSIGNMENT, hidden=True)
+    base = notebook_namespace(solution_path(ASSIGNMENT))
+
+    def _judge(group: str, source: str) -> dict:
+        ns = dict(base)
+        exec(source, ns)
+        student = LocalStudent(ns)
+        return {c.name: run_check(c, student, refs.checks.get(c.name)) for c in suite.select(group)}
+
+    return _judge
+
+
+@pytest.mark.parametrize("group,name", [(g, n) for g, alts in ALTERNATIVES.items() for n in sorted(alts)])
+def test_alternative_implementations_get_full_marks(judge, group, name):
+    results = judge(group, ALTERNATIVES[group][name])
+    assert results and all(r.score == r.points for r in results.values()), \
+        {n: r.feedback for n, r in results.items() if r.score < r.points}
+
+
+@pytest.mark.parametrize("group,name", [(g, n) for g, nulls in NULLS.items() for n in sorted(nulls)])
+def test_null_submissions_score_zero_on_every_check(judge, group, name):
+    results = judge(group, NULLS[group][name])
+    assert all(r.score == 0 for r in results.values()), {n: r.score for n, r in results.items() if r.score}
+
+
+def test_layer_norm_solution_is_a_normalize_call_away():
+    """normalize over the last dim is layernorm_forward with gamma = 1, beta = 0 (the text's claim)."""
+    import torch
+
+    ns = notebook_namespace(solution_path(ASSIGNMENT))
+    x = torch.randn(5, 7, dtype=torch.float64) * 3 + 2
+    assert torch.allclose(ns["normalize"](x, (-1,)), ns["layernorm_forward"](x, torch.ones(7, dtype=torch.float64),
+                                                                            torch.zeros(7, dtype=torch.float64))[0])
+
+
+# -- written questions -------------------------------------------------------------------------------------
+MANUAL = {"answer_small_d", "answer_norm_choice"}
+
+
+def test_manual_answers_are_graded_by_hand_and_not_released():
+    for nb, released in ((load_nb(solution_path(ASSIGNMENT)), False), (load_nb(student_path(ASSIGNMENT)), True)):
+        cells = {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb["cells"]
+                 if c["metadata"].get("nbgrader", {}).get("grade_id") in MANUAL}
+        assert set(cells) == MANUAL
+        for c in cells.values():
+            meta = c["metadata"]["nbgrader"]
+            assert c["cell_type"] == "markdown" and meta["grade"] and meta["solution"] and meta["points"] == 2
+            assert ("Model answer" in "".join(c["source"])) != released
+    student_text = "\n".join("".join(c["source"]) for c in load_nb(student_path(ASSIGNMENT))["cells"])
+    assert "Model answer" not in student_text
+
+
+# -- the experiments: figures render, claims hold -----------------------------------------------------------
+FIGURE_CELLS = {"plot_code": 1}
+SKIPPED = set(FIGURE_CELLS) | {"normalize_demo", "invariance_demo"}
+
+
+@pytest.fixture(scope="module")
+def run():
+    """Every code cell of the solution notebook, in order, in this process (Agg backend; self-check cells
+    skipped). Returns (namespace, {grade_id: [figures shown by that cell]}, {grade_id: [displayed objects]})."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    nb = load_nb(solution_path(ASSIGNMENT))
+    shown: dict[str, list] = {}
+    displayed: dict[str, list] = {}
+    current = [None]
+
+    def show(*args, **kwargs):
+        for num in plt.get_fignums():
+            fig = plt.figure(num)
+            shown.setdefault(current[0], []).append(
+                [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes if ax.get_label() != "<colorbar>"])
+            fig.canvas.draw()        # the figure really renders
+        plt.close("all")
+
+    real_show, plt.show = plt.show, show
+    real_display = IPython.display.display
+    IPython.display.display = lambda *objs, **kw: displayed.setdefault(current[0], []).extend(objs)
+    ns: dict = {"__name__": "__main__"}
+    cwd = os.getcwd()
+    os.chdir(os.path.dirname(solution_path(ASSIGNMENT)))
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            for cell in nb["cells"]:
+                meta = cell["metadata"].get("nbgrader", {})
+                if cell["cell_type"] != "code" or meta.get("grade"):
+                    continue
+                current[0] = meta.get("grade_id")
+                exec(compile("".join(cell["source"]), f"<{current[0]}>", "exec"), ns)
+    finally:
+        os.chdir(cwd)
+        plt.close("all")
+        plt.show = real_show
+        IPython.display.display = real_display
+    return ns, shown, displayed
+
+
+def test_every_experiment_cell_draws_labelled_figures(run):
+    _, shown, _ = run
+    for gid, n in FIGURE_CELLS.items():
+        assert len(shown.get(gid, [])) == n, (gid, shown.get(gid))
+        for axes in shown[gid]:
+            for title, xlabel, ylabel in axes:
+                assert title and xlabel and ylabel, (gid, title, xlabel, ylabel)
+
+
+def test_plot_and_demo_cells_are_skipped_when_grading():
+    nb = load_nb(solution_path(ASSIGNMENT))
+    tagged = {c["metadata"].get("nbgrader", {}).get("grade_id") for c in nb["cells"]
+              if "skip-when-grading" in c["metadata"].get("tags", [])}
+    assert SKIPPED <= tagged, SKIPPED - tagged
+
+
+def test_batch_noise_shrinks_like_one_over_sqrt_b_and_ln_has_none(run):
+    ns, _, _ = run
+    assert -0.6 < ns["slope"] < -0.4
+    err = ns["bn_err_mean"]
+    assert bool((err[1:] < err[:-1]).all())                    # monotone in B
+    assert float(err[0]) > 0.5 and float(err[-1]) < 0.1
+    assert float(ns["bn_err_std"].min()) > 0                   # 200 draws per size: real error bars
+    assert ns["ln_dev"] < 1e-6
+
+
+def test_bn_erases_a_batch_of_one(run):
+    import torch
+
+    ns, _, _ = run
+    assert torch.equal(ns["bn_train"](ns["row"])[0], torch.zeros(ns["d"]))
+    assert float(ns["ln_row"].abs().max()) > 0.5
+
+
+def test_normalize_recovers_the_four_normalizations(run):
+    ns, _, _ = run
+    for name, (mine, ref) in ns["recovered"].items():
+        assert float((mine - ref).abs().max()) < 1e-5, name
+
+
+def test_invariances(run):
+    ns, _, _ = run
+    inv = ns["invariance"]
+    assert inv["LN", "scale"] < 1e-4 and inv["LN", "shift"] < 1e-10 and inv["RMS", "scale"] < 1e-4
+    assert inv["RMS", "shift"] > 1.0
