@@ -16,9 +16,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from autograder.checks import Suite
-from autograder.compare import vjp
+from autograder.compare import close, vjp
 from autograder.data import load_source_data
 from autograder.fixtures import batchnorm as fx
+from autograder.wire import Ref
 
 suite = Suite(__name__)
 EPS = 1e-5
@@ -71,16 +72,18 @@ BY_HAND_HINTS = {
 
 
 def make_by_hand_check(step: str, index: int):
-    def run(ctx, round_stats, seed=None):
+    def run(ctx, round_stats, seed=None, eps=None):
         X, W, b, gamma, beta = by_hand_inputs(seed)
-        out = ctx.call("batchnorm_by_hand", X, W, b, gamma, beta, round_stats=round_stats)
+        kwargs = {} if eps is None else {"eps": eps}
+        out = ctx.call("batchnorm_by_hand", X, W, b, gamma, beta, round_stats=round_stats, **kwargs)
         ctx.expect(isinstance(out, dict), f"batchnorm_by_hand should return a dict; got {type(out).__name__}")
         missing = [k for k in STEPS if k not in out]
         ctx.expect(not missing, f"the returned dict lacks the keys {missing}; expected {list(STEPS)}")
         ctx.expect_reference(out[step], f"step {index + 1}, out[{step!r}] (round_stats={round_stats})",
                              tier="op", hint=BY_HAND_HINTS[step])
         if step == "out" and not round_stats:
-            ref = F.batch_norm(torch.relu(X @ W.T + b), None, None, gamma, beta, training=True, eps=EPS)
+            ref = F.batch_norm(torch.relu(X @ W.T + b), None, None, gamma, beta, training=True,
+                               eps=EPS if eps is None else eps)
             ctx.expect_equal(out["out"], ref, "out (exact path) compared with F.batch_norm", tier="composite",
                              hint=BY_HAND_HINTS["var"])
 
@@ -99,13 +102,14 @@ for _i, _step in enumerate(STEPS):
 # ---------------------------------------------------------------------------------------------------
 # 2. batchnorm_forward
 # ---------------------------------------------------------------------------------------------------
-def fresh_param(mode: str, d: int, gen: torch.Generator | None = None, dtype=torch.float32, eps: float = EPS) -> dict:
+def fresh_param(mode: str, d: int, gen: torch.Generator | None = None, dtype=torch.float32, eps: float = EPS,
+                momentum: float = MOMENTUM) -> dict:
     if gen is None:
         rm, rv = torch.zeros(d, dtype=dtype), torch.ones(d, dtype=dtype)
     else:
         rm = torch.randn(d, generator=gen, dtype=torch.float64).to(dtype)
         rv = (torch.rand(d, generator=gen, dtype=torch.float64) * 2 + 0.3).to(dtype)
-    return {"mode": mode, "eps": eps, "momentum": MOMENTUM, "running_mean": rm, "running_var": rv}
+    return {"mode": mode, "eps": eps, "momentum": momentum, "running_mean": rm, "running_var": rv}
 
 
 def call_forward(ctx, x, gamma, beta, bn_param):
@@ -153,14 +157,15 @@ def eps_inside_sqrt(ctx, n, d, seed):
 
 
 @suite.check("batchnorm_forward", points=3,
-             title="train mode updates bn_param's running_mean / running_var (3 steps, momentum 0.1, unbiased var)",
-             cases=[{"n": 4, "d": 3, "seed": 2}],
+             title="train mode updates bn_param's running_mean / running_var (3 steps, bn_param's momentum, unbiased var)",
+             cases=[{"n": 4, "d": 3, "seed": 2}, {"n": 5, "d": 2, "seed": 6, "momentum": 0.35}],
              hint="running = (1 - momentum) * running + momentum * batch_stat, with the unbiased batch variance "
-                  "(divide by N-1) for running_var; store the results in bn_param.")
-def running_stats(ctx, n, d, seed):
+                  "(divide by N-1) for running_var, and bn_param['momentum'] (not a hard-coded 0.1); store the "
+                  "results in bn_param.")
+def running_stats(ctx, n, d, seed, momentum=MOMENTUM):
     g = ctx.gen(seed)
     gamma, beta = affine(g, d)
-    param = fresh_param("train", d, g)
+    param = fresh_param("train", d, g, momentum=momentum)
     rm, rv = param["running_mean"].clone(), param["running_var"].clone()
     for step in range(3):
         x = batch(g, n, d) + step
@@ -168,8 +173,8 @@ def running_stats(ctx, n, d, seed):
         ctx.expect("running_mean" in param and "running_var" in param,
                    "after a train-mode call, bn_param has no 'running_mean' / 'running_var'",
                    hint="store the updated statistics in bn_param['running_mean'] and bn_param['running_var'].")
-        rm = (1 - MOMENTUM) * rm + MOMENTUM * x.mean(0)
-        rv = (1 - MOMENTUM) * rv + MOMENTUM * x.var(0, unbiased=True)
+        rm = (1 - momentum) * rm + momentum * x.mean(0)
+        rv = (1 - momentum) * rv + momentum * x.var(0, unbiased=True)
         ctx.expect_reference(param["running_mean"], f"bn_param['running_mean'] after train step {step + 1}",
                              tier="steps")
         ctx.expect_reference(param["running_var"], f"bn_param['running_var'] after train step {step + 1}",
@@ -180,14 +185,15 @@ def running_stats(ctx, n, d, seed):
 
 @suite.check("batchnorm_forward", points=2,
              title="eval mode: running statistics only, nothing updated, a row alone = the same row in a batch",
-             cases=[{"n": 5, "d": 3, "seed": 3}],
-             hint="in eval mode normalize with bn_param['running_mean'] and bn_param['running_var'] and leave "
-                  "them unchanged.")
-def eval_mode(ctx, n, d, seed):
+             cases=[{"n": 5, "d": 3, "seed": 3}, {"n": 4, "d": 3, "seed": 7, "eps": 0.1, "var_scale": 0.01}],
+             hint="in eval mode normalize with bn_param['running_mean'] and bn_param['running_var'] (and "
+                  "bn_param['eps'] inside the square root) and leave them unchanged.")
+def eval_mode(ctx, n, d, seed, eps=EPS, var_scale=1.0):
     g = ctx.gen(seed)
     x = batch(g, n, d)
     gamma, beta = affine(g, d)
-    param = fresh_param("eval", d, g)
+    param = fresh_param("eval", d, g, eps=eps)
+    param["running_var"] = param["running_var"] * var_scale  # tiny variances: eps matters far above the tolerance
     rm, rv = param["running_mean"].clone(), param["running_var"].clone()
     out, _, after = call_forward(ctx, x, gamma, beta, param)
     _, _, after2 = call_forward(ctx, x, gamma, beta, after)
@@ -195,13 +201,13 @@ def eval_mode(ctx, n, d, seed):
         ctx.expect(torch.equal(p.get("running_mean"), rm) and torch.equal(p.get("running_var"), rv),
                    "bn_param's running statistics changed in eval mode",
                    hint="update the running statistics in train mode only; eval mode must not change bn_param.")
-    row, _, _ = call_forward(ctx, x[1:2], gamma, beta, fresh_param("eval", d) | {"running_mean": rm,
-                                                                                 "running_var": rv})
+    row, _, _ = call_forward(ctx, x[1:2], gamma, beta, fresh_param("eval", d, eps=eps) | {"running_mean": rm,
+                                                                                          "running_var": rv})
     ctx.expect_equal(row[0], out[1], "eval output of row 1 alone vs the same row inside the batch", tier="op",
                      hint="eval mode must not use batch statistics: a row's output may not depend on the other "
                           "rows of the batch.")
     ctx.expect_reference(out, "eval-mode output", tier="composite")
-    ref = F.batch_norm(x, rm, rv, gamma, beta, training=False, eps=EPS)
+    ref = F.batch_norm(x, rm, rv, gamma, beta, training=False, eps=eps)
     ctx.expect_equal(out, ref, "eval-mode output compared with F.batch_norm(training=False)", tier="composite")
 
 
@@ -223,10 +229,26 @@ def run_backward(ctx, n, d, seed):
     gamma, beta = affine(g, d, dtype=torch.float64)
     dout = torch.randn(n, d, generator=g, dtype=torch.float64)
     param = fresh_param("train", d, dtype=torch.float64)
-    result = ctx.call("batchnorm_forward", x, gamma, beta, param)
-    ctx.expect(isinstance(result, (tuple, list)) and len(result) == 2,
-               "batchnorm_forward should return a tuple (out, cache)")
-    grads = ctx.call("batchnorm_backward", dout, result[1])
+    # The forward's result stays in the student's process: its cache reaches the backward as the very object
+    # (a tuple, named tuple, dict or any object), never through the wire.
+    kept = ctx.call_kept("batchnorm_forward", x, gamma, beta, param)
+    ctx.expect(ctx.method(kept, "__len__") == 2, "batchnorm_forward should return a tuple (out, cache)")
+    out = ctx.method(kept, "__getitem__", 0)
+    ctx.expect(isinstance(out, torch.Tensor) and close(F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS),
+                                                       out, "composite"),
+               "batchnorm_forward's train-mode output is wrong, so its cache cannot be used to judge the backward "
+               "(fix batchnorm_forward first: its checks say what differs)",
+               hint="this point depends on batchnorm_forward; batchnorm_backward itself was not judged.")
+    cache = ctx.method_kept(kept, "__getitem__", 1)
+    cache_before = ctx.method(kept, "__getitem__", 1)
+    grads, args = ctx.call_with_args("batchnorm_backward", dout, cache)
+    ctx.expect_unchanged(args[0], dout, "batchnorm_backward changed dout in place",
+                         hint="compute new tensors from dout (dout - dout.mean(0), not dout.sub_(...)).")
+    if not isinstance(cache_before, Ref):
+        ctx.expect_unchanged(ctx.method(kept, "__getitem__", 1), cache_before,
+                             "batchnorm_backward changed the cache in place (e.g. the cached gamma, x_hat or std)",
+                             hint="read the cached tensors without modifying them: gamma is the layer's own "
+                                  "parameter, and the cache may be used again.")
     ctx.expect(isinstance(grads, (tuple, list)) and len(grads) == 3,
                "batchnorm_backward should return a tuple (dx, dgamma, dbeta)")
     for name, t, shape in zip(("dx", "dgamma", "dbeta"), grads, ((n, d), (d,), (d,))):
@@ -342,18 +364,23 @@ def eval_steps(ctx, n, d, seed):
 # 5. batchnorm2d_forward
 # ---------------------------------------------------------------------------------------------------
 @suite.check("batchnorm2d_forward", points=1, title="one mean/variance per channel over (N, H, W)",
-             cases=[{"n": 2, "c": 3, "h": 4, "w": 5, "seed": 0}],
+             cases=[{"n": 2, "c": 3, "h": 4, "w": 5, "seed": 0},
+                    {"n": 2, "c": 2, "h": 3, "w": 3, "seed": 3, "eps": 0.1, "scale": 0.1}],
              hint="take the statistics over dims (0, 2, 3) (batch and spatial positions), one per channel, "
-                  "and broadcast gamma/beta as (1, C, 1, 1).")
-def per_channel(ctx, n, c, h, w, seed):
+                  "and broadcast gamma/beta as (1, C, 1, 1); eps (the argument) goes inside the square root.")
+def per_channel(ctx, n, c, h, w, seed, eps=None, scale=1.0):
     g = ctx.gen(seed)
-    x = batch(g, n * h * w, c).view(n, h, w, c).permute(0, 3, 1, 2).contiguous()
+    x = batch(g, n * h * w, c).view(n, h, w, c).permute(0, 3, 1, 2).contiguous() * scale
     gamma, beta = affine(g, c)
-    out = ctx.call("batchnorm2d_forward", x, gamma, beta)
+    kwargs = {} if eps is None else {"eps": eps}
+    out, args = ctx.call_with_args("batchnorm2d_forward", x, gamma, beta, **kwargs)
+    for name, before, after in zip(("x", "gamma", "beta"), (x, gamma, beta), args):
+        ctx.expect_unchanged(after, before, f"batchnorm2d_forward changed {name} in place",
+                             hint="build new tensors ((x - mean) / ...), do not modify the inputs.")
     ctx.expect(isinstance(out, torch.Tensor) and tuple(out.shape) == tuple(x.shape),
                f"batchnorm2d_forward should return a tensor of shape {list(x.shape)}")
     ctx.expect_reference(out, "output", tier="composite")
-    ctx.expect_equal(out, F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS),
+    ctx.expect_equal(out, F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS if eps is None else eps),
                      "output compared with F.batch_norm on (N, C, H, W)", tier="composite")
 
 
@@ -378,6 +405,16 @@ def block(ctx, d_in, d_out, n, seed):
     weight = [v for v in state.values() if isinstance(v, torch.Tensor) and list(v.shape) == [d_out, d_in]][0]
     bn = {k.rsplit(".", 1)[-1]: v for k, v in state.items() if k.rsplit(".", 1)[-1] in
           ("weight", "bias", "running_mean", "running_var") and list(v.shape) == [d_out]}
+    # The output is compared with the block's own weights, so the weights must be a fresh block's: a
+    # zeroed or constant Linear, or a BatchNorm1d that does not start at weight 1 / bias 0, would otherwise pass.
+    bound = 1 / d_in ** 0.5
+    ctx.expect(float(weight.std()) > 0 and float(weight.abs().max()) <= bound + 1e-6,
+               "the Linear's weight is not a fresh nn.Linear's (uniform in +-1/sqrt(d_in) and not constant)",
+               hint="build the layers with their default initialization: nn.Linear(d_in, d_out, bias=False).")
+    ctx.expect(set(bn) >= {"weight", "bias", "running_mean", "running_var"}
+               and torch.equal(bn["weight"], torch.ones(d_out)) and torch.equal(bn["bias"], torch.zeros(d_out)),
+               "the BatchNorm1d is not a fresh one (weight ones, bias zeros, running statistics zeros/ones)",
+               hint="use nn.BatchNorm1d(d_out) as it comes.")
     x = batch(ctx.gen(seed), n, d_in)
     out = ctx.method(ref, "__call__", x)
     expected = torch.relu(F.batch_norm(x @ weight.T, bn["running_mean"].clone(), bn["running_var"].clone(),
@@ -390,13 +427,20 @@ def block(ctx, d_in, d_out, n, seed):
 # 7. fold_bn_into_linear
 # ---------------------------------------------------------------------------------------------------
 @suite.check("fold_bn_into_linear", points=1, title="the folded Linear matches linear -> bn (eval mode)",
-             cases=[{"d_in": 5, "d_out": 4, "seed": 0, "bias": True}, {"d_in": 3, "d_out": 6, "seed": 1, "bias": False}],
+             cases=[{"d_in": 5, "d_out": 4, "seed": 0, "bias": True},
+                    {"d_in": 3, "d_out": 6, "seed": 1, "bias": False, "eps": 0.5}],
              hint="with s = bn.weight / sqrt(bn.running_var + bn.eps): W' = s[:, None] * W and "
                   "b' = s * (b - bn.running_mean) + bn.bias (b = 0 if the Linear has no bias).")
-def folded(ctx, d_in, d_out, seed, bias):
-    lin_args, bn_args = (d_in, d_out, seed), (d_out, seed)
-    ref = ctx.call("fold_bn_into_linear", ctx.make("autograder.fixtures.batchnorm:linear", *lin_args, bias=bias),
-                   ctx.make("autograder.fixtures.batchnorm:trained_bn", *bn_args))
+def folded(ctx, d_in, d_out, seed, bias, eps=1e-5):
+    lin_args, bn_args = (d_in, d_out, seed), (d_out, seed, eps)
+    ref, args = ctx.call_with_args("fold_bn_into_linear",
+                                   ctx.make("autograder.fixtures.batchnorm:linear", *lin_args, bias=bias),
+                                   ctx.make("autograder.fixtures.batchnorm:trained_bn", *bn_args))
+    for name, arg, fresh in (("linear", args[0], fx.linear(*lin_args, bias=bias)), ("bn", args[1], fx.trained_bn(*bn_args))):
+        ctx.expect_unchanged(dict(ctx.method(arg, "state_dict")), dict(fresh.state_dict()),
+                             f"fold_bn_into_linear changed `{name}` (its parameters or buffers) in place",
+                             hint="build a new nn.Linear and copy the folded values into it; leave linear and bn "
+                                  "as they are (no .mul_ / .sub_ / .copy_ on their tensors).")
     info = ctx.describe(ref)
     ctx.expect(info.get("type") == "Linear", f"fold_bn_into_linear should return an nn.Linear; got {info.get('type')}")
     x = batch(ctx.gen(seed + 10), 7, d_in)
@@ -424,12 +468,13 @@ def fixed_init(ctx, d):
 @suite.check("FixedBatchNorm", points=1,
              title="bug 2: running_mean follows the batch mean (not mixed with gamma); matches nn.BatchNorm1d",
              cases=[{"n": 5, "d": 4, "seed": 0}])
-def fixed_running_mean(ctx, n, d, seed):
+def fixed_running_mean(ctx, n, d, seed, eps=None, momentum=None):
     g = ctx.gen(seed)
     weight, bias = affine(g, d)
-    ref = ctx.call("FixedBatchNorm", d)
+    kwargs = {k: v for k, v in (("eps", eps), ("momentum", momentum)) if v is not None}
+    ref = ctx.call("FixedBatchNorm", d, **kwargs)
     ctx.method(ref, "load_state_dict", {"weight": weight, "bias": bias}, strict=False)
-    torch_bn = nn.BatchNorm1d(d)
+    torch_bn = nn.BatchNorm1d(d, **kwargs)
     with torch.no_grad():
         torch_bn.weight.copy_(weight)
         torch_bn.bias.copy_(bias)
@@ -461,10 +506,10 @@ def run_backward_alt(ctx, n, d, seed):
     x = batch(g, n, d, dtype=torch.float64)
     gamma, beta = affine(g, d, dtype=torch.float64)
     dout = torch.randn(n, d, generator=g, dtype=torch.float64)
-    result = ctx.call("batchnorm_forward", x, gamma, beta, fresh_param("train", d, dtype=torch.float64))
-    ctx.expect(isinstance(result, (tuple, list)) and len(result) == 2,
-               "batchnorm_forward should return a tuple (out, cache)")
-    grads = ctx.call_unchanged("batchnorm_backward_alt", dout, result[1],
+    # The cache stays in the student's process and reaches the backward as the very object (any type).
+    kept = ctx.call_kept("batchnorm_forward", x, gamma, beta, fresh_param("train", d, dtype=torch.float64))
+    ctx.expect(ctx.method(kept, "__len__") == 2, "batchnorm_forward should return a tuple (out, cache)")
+    grads = ctx.call_unchanged("batchnorm_backward_alt", dout, ctx.method_kept(kept, "__getitem__", 1),
                                hint="read dout and the cached tensors without modifying them (dout - ..., not "
                                     "dout.sub_(...)): the caller may reuse them.")
     ctx.expect(isinstance(grads, (tuple, list)) and len(grads) == 3,
