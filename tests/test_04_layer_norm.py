@@ -76,14 +76,15 @@ def layernorm_backward(dout, cache):
 
 LN_AUTOGRAD_CLOSURE = r'''
 def layernorm_forward(x, gamma, beta, eps=1e-5):
-    # torch's own layer_norm; the cache is a closure over the autograd graph (no plain-data form)
+    # torch's own layer_norm; the cache is a closure over its own autograd graph (no plain-data form); the
+    # returned out stays differentiable for the caller (the LayerNorm module trains through it)
     xs, gs, bs = (t.detach().clone().requires_grad_(True) for t in (x, gamma, beta))
     out = F.layer_norm(xs, (x.shape[-1],), gs, bs, eps)
 
     def cache(dout):
         return torch.autograd.grad(out, (xs, gs, bs), dout, retain_graph=True)
 
-    return out.detach(), cache
+    return F.layer_norm(x, (x.shape[-1],), gamma, beta, eps), cache
 
 
 def layernorm_backward(dout, cache):

@@ -249,3 +249,105 @@ def l1_penalty(model, lam):
     fb = res["l1_penalty.gradient"].feedback
     assert "`l1_penalty` is not implemented yet" in fb and "reached through `sgd_on_penalized_loss`" in fb, fb
     assert "`sgd_on_penalized_loss` is not implemented" not in fb
+
+
+# -- 03 / 04: any cache type reaches the backward (the cache never crosses the wire) ------------------
+
+BN_NAMEDTUPLE = '''
+from collections import namedtuple
+
+BNCache = namedtuple("BNCache", "xhat inv_std gamma")
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.1)
+    d = x.shape[1]
+    rm = bn_param.get("running_mean", torch.zeros(d, dtype=x.dtype))
+    rv = bn_param.get("running_var", torch.ones(d, dtype=x.dtype))
+    if bn_param["mode"] == "train":
+        mu = x.mean(0)
+        var = ((x - mu) ** 2).mean(0)
+        inv_std = 1.0 / torch.sqrt(var + eps)
+        xhat = (x - mu) * inv_std
+        n = x.shape[0]
+        bn_param["running_mean"] = (1 - momentum) * rm + momentum * mu
+        bn_param["running_var"] = (1 - momentum) * rv + momentum * var * n / (n - 1)
+        return gamma * xhat + beta, BNCache(xhat, inv_std, gamma)
+    xhat = (x - rm) / torch.sqrt(rv + eps)
+    return gamma * xhat + beta, BNCache(xhat, None, gamma)
+
+
+def batchnorm_backward(dout, cache):
+    dxhat = dout * cache.gamma
+    dx = cache.inv_std * (dxhat - dxhat.mean(0) - cache.xhat * (dxhat * cache.xhat).mean(0))
+    return dx, (dout * cache.xhat).sum(0), dout.sum(0)
+
+
+batchnorm_backward_alt = batchnorm_backward
+'''
+
+LN_NAMEDTUPLE = '''
+from collections import namedtuple
+
+LNCache = namedtuple("LNCache", ["xhat", "inv_std", "gamma"])
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    mu = x.mean(-1, keepdim=True)
+    inv_std = torch.rsqrt(x.var(-1, keepdim=True, unbiased=False) + eps)
+    xhat = (x - mu) * inv_std
+    return xhat * gamma + beta, LNCache(xhat, inv_std, gamma)
+
+
+def layernorm_backward(dout, cache):
+    d = dout.shape[-1]
+    dxhat = dout * cache.gamma
+    dx = cache.inv_std * (dxhat - dxhat.mean(-1, keepdim=True)
+                          - cache.xhat * (dxhat * cache.xhat).mean(-1, keepdim=True))
+    return dx, (dout * cache.xhat).reshape(-1, d).sum(0), dout.reshape(-1, d).sum(0)
+'''
+
+
+@pytest.mark.parametrize("assignment,source,groups", [
+    ("03_batch_norm", BN_NAMEDTUPLE, ("batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt")),
+    ("04_layer_norm", LN_NAMEDTUPLE, ("layernorm_forward", "layernorm_backward")),
+], ids=["03", "04"])
+def test_a_named_tuple_cache_keeps_full_marks(assignment, source, groups):
+    assert_full(grade(assignment, source, groups))
+
+
+def test_04_backward_that_scales_dout_in_place_loses_points_with_that_reason():
+    src = LN_NAMEDTUPLE.replace("    dxhat = dout * cache.gamma", "    dxhat = dout.mul_(cache.gamma)")
+    res = grade("04_layer_norm", src, ("layernorm_backward",))
+    assert_caught(res, "layernorm_backward.vs_autograd", "layernorm_backward changed dout in place")
+
+
+def test_04_layer_norm_module_without_gradients_is_caught():
+    src = '''
+class LayerNorm(nn.Module):
+    def __init__(self, num_features, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+
+    def forward(self, x):
+        with torch.no_grad():
+            return F.layer_norm(x, (x.shape[-1],), self.weight, self.bias, self.eps)
+'''
+    assert_caught(grade("04_layer_norm", src, ("LayerNorm",)), "LayerNorm.module_autograd",
+                  "carries no gradient to weight and bias", only=("LayerNorm.module_autograd",))
+
+
+def test_04_layer_norm_module_that_ignores_eps_is_caught():
+    src = '''
+class LayerNorm(nn.Module):
+    def __init__(self, num_features, eps=1e-5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+
+    def forward(self, x):
+        return F.layer_norm(x, (x.shape[-1],), self.weight, self.bias, 1e-5)
+'''
+    assert_caught(grade("04_layer_norm", src, ("LayerNorm",)), "LayerNorm.module_train_eval", "compared with nn.LayerNorm")

@@ -281,7 +281,7 @@ class LayerNorm(nn.Module):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_LayerNorm", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "check_LayerNorm", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 points = check("LayerNorm")
 ### BEGIN HIDDEN TESTS
 points += check("LayerNorm", hidden=True)

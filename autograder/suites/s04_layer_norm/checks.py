@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from autograder.checks import Suite
 from autograder.compare import close, vjp
+from autograder.wire import Ref
 
 suite = Suite(__name__)
 # ---------------------------------------------------------------------------------------------
@@ -106,6 +107,11 @@ def eps_inside(ctx, shape, seed, eps):
              cases=[{"shape": [5, 4], "seed": 5}])
 def row_independent(ctx, shape, seed):
     x, gamma, beta, out, _ = run_forward(ctx, shape, seed)
+    # Judged only on an output that normalizes something: zeros, a constant or x itself would be "row independent".
+    ctx.expect(float(out.double().std()) > 1e-3 and not close(x, out, "composite"),
+               "out is constant or x unchanged, so whether rows are normalized independently cannot be judged "
+               "(matches_torch says what differs)",
+               hint="out = gamma * (x - mu) / sqrt(var + eps) + beta with mu, var of each row (dim=-1, keepdim=True).")
     other, _, _ = make_ln_inputs(ctx.gen(seed + 100), shape, scale=10.0, offset=20.0)
     ctx.call("layernorm_forward", other, gamma, beta, 1e-5)  # an unrelated batch in between
     again = expect_forward_form(ctx, ctx.call("layernorm_forward", x, gamma, beta, 1e-5), x)
@@ -134,12 +140,23 @@ def run_backward(ctx, shape, seed, eps=1e-5):
     gen = ctx.gen(seed)
     x, gamma, beta = make_ln_inputs(gen, shape, torch.float64)
     dout = torch.randn(*shape, generator=gen, dtype=torch.float64)
-    res = ctx.call("layernorm_forward", x, gamma, beta, eps)
-    out = expect_forward_form(ctx, res, x)
+    # The forward's result stays in the student's process: its cache reaches the backward as the very object.
+    kept = ctx.call_kept("layernorm_forward", x, gamma, beta, eps)
+    ctx.expect(ctx.method(kept, "__len__") == 2, "layernorm_forward should return a tuple (out, cache)")
+    out = expect_forward_form(ctx, [ctx.method(kept, "__getitem__", 0), None], x)
     ctx.expect(close(reference_ln(x, gamma, beta, eps), out, "float64"),
-               "layernorm_forward gives a wrong output in float64, so its cache cannot be trusted",
-               hint="make layernorm_forward pass its checks first (and keep x's dtype: no .float()).")
-    grads = ctx.call("layernorm_backward", dout, res[1])
+               "layernorm_forward gives a wrong output in float64, so its cache cannot be used to judge the backward "
+               "(fix layernorm_forward first: its checks say what differs)",
+               hint="this point depends on layernorm_forward (and keep x's dtype: no .float()); layernorm_backward "
+                    "itself was not judged.")
+    cache_before = ctx.method(kept, "__getitem__", 1)
+    grads, args = ctx.call_with_args("layernorm_backward", dout, ctx.method_kept(kept, "__getitem__", 1))
+    ctx.expect_unchanged(args[0], dout, "layernorm_backward changed dout in place",
+                         hint="compute new tensors from dout (dout * gamma, not dout.mul_(gamma)).")
+    if not isinstance(cache_before, Ref):
+        ctx.expect_unchanged(ctx.method(kept, "__getitem__", 1), cache_before,
+                             "layernorm_backward changed the cache in place (e.g. the cached xhat or gamma)",
+                             hint="read the cached tensors without modifying them (xhat * ..., not xhat.mul_(...)).")
     ctx.expect(isinstance(grads, (tuple, list)) and len(grads) == 3,
                f"layernorm_backward should return a tuple (dx, dgamma, dbeta); got {type(grads).__name__}")
     dx, dgamma, dbeta = grads
@@ -174,8 +191,9 @@ def vs_numerical(ctx, shape, seed):
 
     for name, g, wrt in zip(("dx", "dgamma", "dbeta"), got, (x, gamma, beta)):
         ctx.expect_gradient(g, loss, wrt, name,
-                                     hint="with xhat = (x - mu) * inv_std and dxhat = dout * gamma: dx = inv_std * (dxhat - "
-                                 "mean(dxhat) - xhat * mean(dxhat * xhat)), means over the last dim.")
+                            hint="dx has three paths: through xhat directly, through the mean and through the "
+                                 "variance, all taken per row over the last dim (check the analytic dx against a "
+                                 "numerical gradient on a tiny input).")
 
 
 @suite.check("layernorm_backward", points=1,
@@ -281,14 +299,14 @@ def module_structure(ctx, d):
 
 @suite.check("LayerNorm", points=1,
              title="same output as nn.LayerNorm in train and in eval mode, for a row alone and in a batch",
-             cases=[{"shape": [5, 4], "seed": 30}])
-def module_train_eval(ctx, shape, seed):
+             cases=[{"shape": [5, 4], "seed": 30}, {"shape": [3, 5], "seed": 31, "eps": 0.1, "scale": 0.2}])
+def module_train_eval(ctx, shape, seed, eps=None, scale=3.0):
     gen = ctx.gen(seed)
-    x, gamma, beta = make_ln_inputs(gen, shape)
+    x, gamma, beta = make_ln_inputs(gen, shape, scale=scale)
     d = shape[-1]
-    ref = ctx.call("LayerNorm", d, eps=1e-5)
+    ref = ctx.call("LayerNorm", d, **({} if eps is None else {"eps": eps}))
     ctx.method(ref, "load_state_dict", {"weight": gamma, "bias": beta}, strict=False)
-    expected = reference_ln(x, gamma, beta, 1e-5)
+    expected = reference_ln(x, gamma, beta, 1e-5 if eps is None else eps)
     ctx.method(ref, "train", True)
     for _ in range(3):  # several training batches first: nothing may accumulate
         x_k, _, _ = make_ln_inputs(gen, shape, scale=5.0, offset=10.0)
@@ -305,6 +323,30 @@ def module_train_eval(ctx, shape, seed):
     ctx.expect_equal(alone, expected[:1], "eval output of row 0 alone", tier="composite")
 
 
+@suite.check("LayerNorm", points=1,
+             title="gradients reach weight and bias (the forward is differentiable); deepcopy / state_dict work",
+             cases=[{"shape": [4, 5], "seed": 32}])
+def module_autograd(ctx, shape, seed):
+    x, gamma, beta = make_ln_inputs(ctx.gen(seed), shape)
+    ref = ctx.call("LayerNorm", shape[-1])
+    ctx.method(ref, "load_state_dict", {"weight": gamma, "bias": beta}, strict=False)
+    report = ctx.probe("autograder.fixtures.probes:module_autograd", ref, x, seed=seed)
+    ctx.expect("error" not in report, f"LayerNorm's forward raised inside the autograd probe: {report.get('error')}")
+    ctx.expect(report["requires_grad"] and all(g is not None for g in report["grads"].values()),
+               "the output of LayerNorm carries no gradient to weight and bias (detached, under torch.no_grad(), "
+               "or computed through .data / .item())",
+               hint="compute the output with differentiable torch operations on self.weight and self.bias; no "
+                    "torch.no_grad(), .detach() or .data in forward (nor in your layernorm_forward, if forward "
+                    "calls it).")
+    _, dgamma, dbeta = reference_grads(x, gamma, beta, torch.randn(x.shape, generator=torch.Generator().manual_seed(seed)),
+                                       1e-5)
+    ctx.expect_equal([report["grads"]["weight"], report["grads"]["bias"]], [dgamma, dbeta],
+                     "weight.grad and bias.grad after a backward pass, compared with nn.LayerNorm's", tier="composite")
+    ctx.expect(report["deepcopy"], "copy.deepcopy / a state_dict round trip of LayerNorm failed: "
+               + str(report.get("deepcopy_error")), hint="keep parameters as nn.Parameter and no tensors with "
+                                                         "autograd history as attributes.")
+
+
 # ---------------------------------------------------------------------------------------------
 # bn_ln_consistency
 # ---------------------------------------------------------------------------------------------
@@ -314,10 +356,11 @@ CONSISTENCY_KEYS = ("bn_train_vs_eval", "ln_train_vs_eval", "bn_alone_vs_batch",
 
 @suite.check("bn_ln_consistency", points=2,
              title="BN depends on mode and batch, LN on neither: the four numbers",
-             cases=[{"shape": [8, 5], "seed": 40}])
-def consistency(ctx, shape, seed):
+             cases=[{"shape": [8, 5], "seed": 40}, {"shape": [6, 4], "seed": 41, "eps": 0.5, "momentum": 0.7}])
+def consistency(ctx, shape, seed, eps=None, momentum=None):
     x, _, _ = make_ln_inputs(ctx.gen(seed), shape)
-    res = ctx.call("bn_ln_consistency", x, eps=1e-5, momentum=0.1)
+    kwargs = {k: v for k, v in (("eps", eps), ("momentum", momentum)) if v is not None}
+    res = ctx.call("bn_ln_consistency", x, **kwargs)
     ctx.expect(isinstance(res, dict) and set(res) == set(CONSISTENCY_KEYS),
                f"bn_ln_consistency should return a dict with keys {list(CONSISTENCY_KEYS)}")
     for k in CONSISTENCY_KEYS:

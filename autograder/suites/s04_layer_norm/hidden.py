@@ -18,9 +18,14 @@ suite.hidden(v.wn_linear, points=1, cases=[{"shape": [6, 3], "seed": 70}, {"shap
 suite.hidden(v.wn_properties, points=1, cases=[{"shape": [5, 4], "seed": 72}, {"shape": [8, 2], "seed": 73}])
 suite.hidden(v.wn_conv, points=1, cases=[{"shape": [4, 3, 1, 1], "seed": 74}, {"shape": [2, 3, 2, 3], "seed": 75}])
 
-suite.hidden(v.module_train_eval, points=1, cases=[{"shape": [6, 3], "seed": 80}, {"shape": [3, 7], "seed": 81}])
+suite.hidden(v.module_train_eval, points=1, cases=[{"shape": [6, 3], "seed": 80},
+                                                   {"shape": [3, 7], "seed": 81, "eps": 0.3, "scale": 0.3}])
+suite.hidden(v.module_autograd, points=1, cases=[{"shape": [3, 6], "seed": 82}, {"shape": [2, 2, 4], "seed": 83}])
 
-suite.hidden(v.consistency, points=1, cases=[{"shape": [4, 6], "seed": 90}, {"shape": [16, 3], "seed": 91}])
+suite.hidden(v.consistency, points=1, cases=[{"shape": [4, 6], "seed": 90},
+                                             {"shape": [16, 3], "seed": 91, "eps": 0.2, "momentum": 0.5},
+                                             # a batch whose largest BN deviation is negative: |.| matters
+                                             {"shape": [8, 5], "seed": 1000043}])
 
 suite.hidden(v.normalize_named, points=1, cases=[{"shape": [2, 3, 4, 4], "seed": 120}, {"shape": [5, 2, 3, 1], "seed": 121}])
 suite.hidden(v.normalize_any_dims, points=1, cases=[{"shape": [3, 4, 2, 2], "groups": 2, "seed": 122},
