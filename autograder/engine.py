@@ -16,7 +16,7 @@ import time
 
 from autograder import no_compile, references
 from autograder.checks import run_check
-from autograder.locked_cells import restore_locked_cells
+from autograder.locked_cells import manual_points, restore_locked_cells
 from autograder.notebooks import NotebookError, cells_to_run, detect_assignment, read_notebook
 from autograder.results import CellError, NotebookResult, died
 from autograder.sandbox.limits import Limits
@@ -39,6 +39,7 @@ def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
     if nb is None:
         return result
     result.notes += restore_locked_cells(nb, result.assignment)
+    result.manual_points = manual_points(result.assignment)
     try:
         proc = StudentProcess(limits, zygote).start()  # imports torch while we load the checks
     except SandboxUnavailable as exc:  # DESIGN.md §1: no sandbox, no user drop, not trusted: refuse

@@ -44,6 +44,15 @@ def release_of(assignment: str) -> dict | None:
         return None
 
 
+def manual_points(assignment: str, release: dict | None = None) -> float:
+    """Points of the release's manually graded cells (nbgrader ``grade`` and ``solution``: written answers)."""
+    release = release if release is not None else release_of(assignment)
+    if release is None:
+        return 0.0
+    return float(sum(float(_nbgrader(c).get("points", 0) or 0) for c in release.get("cells", [])
+                     if _nbgrader(c).get("grade") and _nbgrader(c).get("solution")))
+
+
 def restore_locked_cells(nb: dict, assignment: str, release: dict | None = None) -> list[str]:
     """Restore ``nb``'s locked code cells (in place) from the release; returns notes for the report."""
     release = release if release is not None else release_of(assignment)

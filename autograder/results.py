@@ -105,6 +105,9 @@ class NotebookResult:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     duration_s: float = 0.0
+    #: points of written answers graded by hand in nbgrader (manually graded cells of the release);
+    #: not part of ``score``/``max_score``, which are the autograded points.
+    manual_points: float = 0.0
 
     @property
     def score(self) -> float:

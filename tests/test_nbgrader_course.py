@@ -35,8 +35,6 @@ NO_SHUFFLE_SPLIT = '''def split_data(x, y, ratios=(0.8, 0.1, 0.1), seed=0):
 WARNING_PRELUDE = 'import warnings\nwarnings.warn("just a harmless warning", UserWarning)\n'
 
 
-STANDARDIZE_STUB = "def standardize(train_x, *others):\n    raise NotImplementedError()\n"
-
 KERNEL_CHEATS = {
     # the test cells call check(...): rebind it to report full points
     "rebinds_check": "def check(*args, **kwargs):\n    return 100.0\n",
@@ -96,6 +94,15 @@ def submission(release: dict, solution: dict, replace: dict[str, str] | None = N
     return nb
 
 
+def cheat_on_stubs(release: dict, cheat: str) -> dict:
+    """The untouched student copy (every stub still raising) with ``cheat`` as split_data's cell."""
+    nb = json.loads(json.dumps(release))
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "split_data":
+            cell["source"] = cheat
+    return nb
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
@@ -116,8 +123,7 @@ def course(tmp_path_factory):
         "warns": submission(release, solution, {"split_data": warn_split}),
         # Attacks on a grade computed in the student's kernel (DESIGN.md §1): each is the untouched
         # student copy plus one cell's worth of cheating, so the true score is 0.
-        **{name: submission(release, solution, {"split_data": cheat, "standardize": STANDARDIZE_STUB})
-           for name, cheat in KERNEL_CHEATS.items()},
+        **{name: cheat_on_stubs(release, cheat) for name, cheat in KERNEL_CHEATS.items()},
     }
     paths = {}
     for student, nb in students.items():
@@ -145,7 +151,8 @@ def test_export_scores_equal_autograder_grade(course):
         assert nb["error"] is None, nb["error"]
         row = exported[student]
         assert row["assignment"] == ASSIGNMENT
-        assert float(row["max_score"]) == pytest.approx(nb["max_score"]), student
+        # nbgrader's total also holds the written answers graded by hand; the report names them apart.
+        assert float(row["max_score"]) == pytest.approx(nb["max_score"] + nb["manual_points"]), student
         assert float(row["score"]) == pytest.approx(nb["score"], abs=1e-6), (student, row, nb["score"])
     assert ours["full"]["score"] == ours["full"]["max_score"] > 0
     assert ours["stubs"]["score"] == 0
@@ -178,7 +185,9 @@ def test_feedback_html_exists(course):
 @pytest.mark.slow
 def test_harmless_warning_costs_no_points_under_nbgrader(course):
     row = course["exported"]["warns"]
-    assert float(row["score"]) == float(row["max_score"]) > 0, row
+    ours = course["ours"]["warns"]
+    assert float(row["score"]) == ours["max_score"] > 0, row  # every autograded point (written answers aside)
+    assert float(row["max_score"]) == ours["max_score"] + ours["manual_points"]
     # The test cells' outputs are the engine's verdict (feedback on stdout, points as the result).
     autograded = load_nb(str(course["root"] / "autograded" / "warns" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
     outputs = [o for c in autograded["cells"] for o in c.get("outputs", [])]

@@ -20,6 +20,8 @@ def render_terminal(run: GradingRun, feedback: bool = True) -> str:
             vis = " (hidden)" if c.hidden else ""
             lines.append(f"   {c.name.ljust(width)}  {c.score:>5g} / {c.points:<3g}  {mark(c.status):<8} {c.title}{vis}")
         lines.append(f"   {'TOTAL'.ljust(width)}  {nb.score:>5g} / {nb.max_score:<3g}")
+        if nb.manual_points:
+            lines.append(f"   (+ {nb.manual_points:g} points of written answers, graded by hand in nbgrader)")
         for e in nb.cell_errors:
             lines.append(f"   note: cell #{e.index} raised {e.error_type}: {e.message.splitlines()[0] if e.message else ''}")
         for note in nb.notes:
