@@ -145,7 +145,7 @@ def test_manual_answers_are_graded_by_hand_and_not_released():
 
 
 # -- the experiments: figures render, claims hold -----------------------------------------------------------
-FIGURE_CELLS = {"plot_code": 1, "grad_code": 1, "train_code": 1}
+FIGURE_CELLS = {"plot_code": 1, "grad_code": 1, "train_code": 1, "calib_code": 1}
 SKIPPED = set(FIGURE_CELLS) | {"backward_reveal", "backward_timing", "scale_demo", "by_hand_show", "block_demo"}
 
 
@@ -246,3 +246,11 @@ def test_linear_bn_scale_invariance(run):
     ns, _, _ = run
     assert float((ns["scale_out"][1.0] - ns["scale_out"][3.0]).abs().max()) < 1e-3
     assert abs(ns["scale_grad"][1.0] / ns["scale_grad"][3.0] - 3.0) < 0.01
+
+
+def test_calibration_recovers_what_slow_running_statistics_lose(run):
+    ns, _, _ = run
+    acc = ns["calib_acc"]
+    assert abs(acc[0.1, "calibrated"] - acc[0.1, "running"]) < 0.03           # "changes little"
+    assert acc[0.001, "running"] < acc[0.001, "calibrated"] - 0.15             # "drops"
+    assert acc[0.001, "calibrated"] > 0.9
