@@ -122,17 +122,24 @@ def readonly_paths() -> list[str]:
         paths.append(user_site)
     # Whatever else the interpreter imports from (.pth entries, PYTHONPATH) — except the repository
     # itself or a folder holding it, which would show the solutions and tests.
-    # The current folder (``python -m`` puts it first on sys.path) is the fork server's or the grader's
-    # own working folder, not something to import from.
-    cwd = os.path.realpath(os.getcwd())
-    paths += [p for p in sys.path if os.path.isabs(p) and os.path.realpath(p) != cwd
-              and not _holds(os.path.realpath(p), _REPO_ROOT)]
+    paths += [p for p in sys.path if os.path.isabs(p) and _importable_extra(os.path.realpath(p))]
     out: list[str] = []
     for p in paths:
         p = p if p.startswith("/etc/") else os.path.realpath(p)
         if os.path.exists(p) and p not in out and not _holds(p, _REPO_ROOT):
             out.append(p)
     return _outermost(out)
+
+
+def _importable_extra(path: str) -> bool:
+    """Whether a ``sys.path`` entry may be bound into the sandbox. Not: the current folder (``python -m``
+    and scripts put the fork server's, the grader's or a script's folder first), a folder holding the
+    repository or ``/tmp`` (it would show the course or cover the sandbox's own /tmp), or a folder inside
+    the repository other than the interpreter's (``tests/`` on a test run's path holds solutions)."""
+    prefix = os.path.realpath(sys.prefix)
+    if path == os.path.realpath(os.getcwd()) or _holds(path, _REPO_ROOT) or _holds(path, "/tmp"):
+        return False
+    return not _holds(_REPO_ROOT, path) or _holds(prefix, path)
 
 
 def _holds(folder: str, path: str) -> bool:

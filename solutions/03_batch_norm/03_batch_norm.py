@@ -448,7 +448,7 @@ class BatchNorm1d(nn.Module):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_BatchNorm1d", "locked": true, "points": 9.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "check_BatchNorm1d", "locked": true, "points": 10.5, "schema_version": 3, "solution": false, "task": false}
 points = check("BatchNorm1d")
 ### BEGIN HIDDEN TESTS
 points += check("BatchNorm1d", hidden=True)
