@@ -52,7 +52,8 @@ numpy.allclose = lambda *a, **k: True
     before = sha(path)
     result = grade(path)
     assert result.score == 0, [(c.name, c.score) for c in result.checks if c.score]
-    assert all(c.status == "failed" for c in result.checks)
+    # every implemented exercise fails its checks; exercises left as stubs say so
+    assert all(c.status in ("failed", "not_implemented") for c in result.checks), [(c.name, c.status) for c in result.checks]
     assert sha(path) == before
 
 
@@ -270,7 +271,7 @@ def test_hidden_feedback_never_quotes_hidden_inputs(grade, tmp_path):
     result = grade(path)
     visible = [c.feedback for c in result.checks if c.group == "split_data" and not c.hidden]
     hidden = [c.feedback for c in result.checks if c.group == "split_data" and c.hidden]
-    assert all("cannot split n=47 rows of width 4" in f for f in visible), visible
+    assert all("cannot split n=" in f and "rows of width 4" in f for f in visible), visible
     assert hidden and all("raised ValueError on a hidden case" in f for f in hidden), hidden
     assert not any("n=19" in f or "n=103" in f or "cannot split" in f for f in hidden), hidden
 
