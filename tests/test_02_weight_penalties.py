@@ -159,7 +159,7 @@ def alternative_submission(name: str, tmp_path) -> str:
 def test_alternative_implementations_get_full_marks(name, grade, tmp_path):
     result = grade(alternative_submission(name, tmp_path))
     assert_full_marks(result)
-    assert result.max_score == 40  # 30 + ridge_fit.ridge_inputs_unchanged (visible and hidden), issue 8; + prox_l1_step 8, issue 13
+    assert result.max_score == 40  # 30 + ridge_inputs_unchanged (issue 8) + prox_l1_step 8 (issue 13)
 
 
 @pytest.fixture(scope="module")
