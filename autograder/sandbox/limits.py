@@ -102,6 +102,31 @@ def student_env(workdir: str, package_root: str) -> dict:
     return env
 
 
+def probe_in_child(probe) -> str | None:
+    """Run ``probe()`` in a forked child (it may change the child's user, namespaces, root...) and return
+    the problem it reports: its string (None or "" for none), its exception, or "the probe died"."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            message = probe() or ""
+        except Exception as exc:  # noqa: BLE001 - any failure is the problem to report
+            message = str(exc) or type(exc).__name__
+        os.write(w, ("ok:" + message).encode()[:4000])
+        os._exit(0)
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 4096):
+        chunks.append(chunk)
+    os.close(r)
+    os.waitpid(pid, 0)
+    text = b"".join(chunks).decode(errors="replace")
+    if not text.startswith("ok:"):
+        return "the probe died"
+    return text[3:] or None
+
+
 def set_resource_limits(limits: Limits) -> None:
     """Apply ``limits``' memory, file-size and core-dump caps to this process (a student child)."""
     data_bytes = limits.memory_mb * 1024 * 1024

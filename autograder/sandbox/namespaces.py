@@ -281,32 +281,20 @@ def enter(mountpoint: str, tmp_mb: int = 256, close_in_relay: tuple[int, ...] = 
 
 def problem(mountpoint: str) -> str | None:
     """None if :func:`enter` works on this machine, else why not (probed in a forked child)."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        message = ""
-        try:
-            enter(mountpoint, tmp_mb=8)
-            secret = next(iter(secret_dirs()), None)
-            if secret and os.listdir(secret):
-                message = f"the suites' folders are visible in the sandbox ({secret})"
-            elif os.path.exists(os.path.join(_REPO_ROOT, "solutions")) and _REPO_ROOT != "/":
-                message = "the solutions are visible in the sandbox"
-            elif os.getuid() != STUDENT_UID:
-                message = f"student code would run as uid {os.getuid()}"
-        except Exception as exc:  # noqa: BLE001 - any failure means: no sandbox here
-            message = str(exc) or type(exc).__name__
-        os.write(w, (message or "ok").encode()[:4000])
-        os._exit(0)
-    os.close(w)
-    chunks = []
-    while chunk := os.read(r, 4096):
-        chunks.append(chunk)
-    os.close(r)
-    os.waitpid(pid, 0)
-    text = b"".join(chunks).decode(errors="replace")
-    return None if text == "ok" else (text or "the probe died")
+    from autograder.sandbox.limits import probe_in_child
+
+    def probe() -> str:
+        enter(mountpoint, tmp_mb=8)
+        secret = next(iter(secret_dirs()), None)
+        if secret and os.listdir(secret):
+            return f"the suites' folders are visible in the sandbox ({secret})"
+        if os.path.exists(os.path.join(_REPO_ROOT, "solutions")) and _REPO_ROOT != "/":
+            return "the solutions are visible in the sandbox"
+        if os.getuid() != STUDENT_UID:
+            return f"student code would run as uid {os.getuid()}"
+        return ""
+
+    return probe_in_child(probe)
 
 
 _here: dict[str, str | None] = {}

@@ -25,7 +25,7 @@ import threading
 import time
 
 from autograder.paths import REPO_ROOT
-from autograder.sandbox.limits import Limits, become, set_resource_limits, student_env
+from autograder.sandbox.limits import Limits, become, probe_in_child, set_resource_limits, student_env
 
 _PACKAGE_ROOT = REPO_ROOT  # the folder that holds the autograder package
 _MAX_PACKET = 1 << 16
@@ -97,11 +97,7 @@ def _paths_children_read() -> list[str]:
 
 def _probe_drop(uid: int, gid: int, paths: list[str]) -> str | None:
     """Fork a child that drops to (uid, gid) and reads ``paths``; None if it could, else why not."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        problem = ""
+    def probe() -> str:
         try:
             become((uid, gid))
             for path in paths:
@@ -111,16 +107,10 @@ def _probe_drop(uid: int, gid: int, paths: list[str]) -> str | None:
                     with open(path, "rb") as fh:
                         fh.read(1)
         except OSError as exc:
-            problem = f"{exc.filename or ''}: {exc.strerror}"
-        os.write(w, problem.encode()[:4000])
-        os._exit(0)
-    os.close(w)
-    chunks = []
-    while chunk := os.read(r, 4096):
-        chunks.append(chunk)
-    os.close(r)
-    os.waitpid(pid, 0)
-    return b"".join(chunks).decode() or None
+            return f"{exc.filename or ''}: {exc.strerror}"
+        return ""
+
+    return probe_in_child(probe)
 
 
 def serve(sock: socket.socket) -> None:
