@@ -915,7 +915,7 @@ class FixedBatchNorm(nn.Module):
 ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_FixedBatchNorm", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "check_FixedBatchNorm", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 points = check("FixedBatchNorm")
 ### BEGIN HIDDEN TESTS
 points += check("FixedBatchNorm", hidden=True)

@@ -360,36 +360,51 @@ def eval_steps(ctx, n, d, seed):
         ctx.expect_equal(out, torch_bn(x), "eval-mode output compared with nn.BatchNorm1d", tier="composite")
 
 
-@suite.check("BatchNorm1d", points=1,
-             title="train mode: gradients reach weight and bias as in nn.BatchNorm1d, x is not modified, "
-                   "deepcopy / state_dict work",
-             cases=[{"n": 5, "d": 3, "seed": 7}])
-def module_autograd(ctx, n, d, seed):
-    g = ctx.gen(seed)
-    x = batch(g, n, d) * 2 + 1
-    gamma, beta = affine(g, d)
-    ref = ctx.call("BatchNorm1d", d)
-    ctx.method(ref, "load_state_dict", {"weight": gamma, "bias": beta}, strict=False)
-    report = ctx.probe("autograder.fixtures.probes:module_autograd", ref, x, seed=seed)
-    ctx.expect("error" not in report, f"BatchNorm1d's forward raised inside the autograd probe: {report.get('error')}")
-    ctx.expect(not report.get("input_changed"), "BatchNorm1d's forward modified its input x in place",
-               hint="compute the output as a new tensor ((x - mean) / ...); never x.sub_ / x.div_ / x -= ...")
-    ctx.expect(report["requires_grad"] and all(v is not None for v in report["grads"].values()),
-               "the output of BatchNorm1d carries no gradient to weight and bias (detached, under torch.no_grad(), "
-               "or computed through .data / .item())",
-               hint="compute the output with differentiable torch operations on self.weight and self.bias; keep "
-                    "torch.no_grad() for the running-statistics update only.")
-    torch_bn = nn.BatchNorm1d(d)
-    with torch.no_grad():
-        torch_bn.weight.copy_(gamma)
-        torch_bn.bias.copy_(beta)
-    weight = torch.randn((n, d), generator=torch.Generator().manual_seed(seed))
-    (torch_bn(x) * weight).sum().backward()
-    ctx.expect_equal([report["grads"]["weight"], report["grads"]["bias"]], [torch_bn.weight.grad, torch_bn.bias.grad],
-                     "weight.grad and bias.grad after a backward pass, compared with nn.BatchNorm1d's", tier="composite")
-    ctx.expect(report["deepcopy"], "copy.deepcopy / a state_dict round trip of BatchNorm1d failed: "
-               + str(report.get("deepcopy_error")),
-               hint="keep weight/bias as nn.Parameter and update the buffers under torch.no_grad().")
+def module_autograd_check(cls: str, spread: float):
+    """Train mode through a grader-owned probe: gradients reach weight and bias exactly as in
+    nn.BatchNorm1d (default eps), x is not modified in place, deepcopy / state_dict work. ``spread``
+    scales the batch around its mean: a tiny spread (variance ~1e-6) makes the default eps matter."""
+
+    def module_autograd(ctx, n, d, seed):
+        g = ctx.gen(seed)
+        x = batch(g, n, d) * spread + 1
+        gamma, beta = affine(g, d)
+        ref = ctx.call(cls, d)
+        ctx.method(ref, "load_state_dict", {"weight": gamma, "bias": beta}, strict=False)
+        report = ctx.probe("autograder.fixtures.probes:module_autograd", ref, x, seed=seed)
+        ctx.expect("error" not in report, f"{cls}'s forward raised inside the autograd probe: {report.get('error')}")
+        ctx.expect(not report.get("input_changed"), f"{cls}'s forward modified its input x in place",
+                   hint="compute the output as a new tensor ((x - mean) / ...); never x.sub_ / x.div_ / x -= ...")
+        ctx.expect(report["requires_grad"] and all(v is not None for v in report["grads"].values()),
+                   f"the output of {cls} carries no gradient to weight and bias (detached, under torch.no_grad(), "
+                   "or computed through .data / .item())",
+                   hint="compute the output with differentiable torch operations on self.weight and self.bias; "
+                        "keep torch.no_grad() for the running-statistics update only.")
+        torch_bn = nn.BatchNorm1d(d)
+        with torch.no_grad():
+            torch_bn.weight.copy_(gamma)
+            torch_bn.bias.copy_(beta)
+        weight = torch.randn((n, d), generator=torch.Generator().manual_seed(seed))
+        (torch_bn(x) * weight).sum().backward()
+        ctx.expect_equal([report["grads"]["weight"], report["grads"]["bias"]],
+                         [torch_bn.weight.grad, torch_bn.bias.grad],
+                         "weight.grad and bias.grad after a backward pass, compared with nn.BatchNorm1d's (eps 1e-5)",
+                         tier="composite", hint="the default eps is 1e-5, inside the square root.")
+        ctx.expect(report["deepcopy"], f"copy.deepcopy / a state_dict round trip of {cls} failed: "
+                   + str(report.get("deepcopy_error")),
+                   hint="keep weight/bias as nn.Parameter and update the buffers under torch.no_grad().")
+
+    return module_autograd
+
+
+suite.check("BatchNorm1d", points=1, name="BatchNorm1d.module_autograd",
+            title="train mode: gradients reach weight and bias as in nn.BatchNorm1d, x is not modified, "
+                  "deepcopy / state_dict work",
+            cases=[{"n": 5, "d": 3, "seed": 7}])(module_autograd_check("BatchNorm1d", 2.0))
+suite.check("FixedBatchNorm", points=1, name="FixedBatchNorm.module_autograd",
+            title="train mode on a nearly constant batch (eps matters): gradients as in nn.BatchNorm1d, x is not "
+                  "modified, deepcopy / state_dict work",
+            cases=[{"n": 6, "d": 3, "seed": 8}])(module_autograd_check("FixedBatchNorm", 1e-3))
 
 
 # ---------------------------------------------------------------------------------------------------
