@@ -55,17 +55,17 @@ class ReferenceMissing(RuntimeError):
 
 @dataclass
 class Mistake:
-    """A realistic wrong implementation of ``function``, and the hint that names it.
+    """A realistic wrong implementation of ``exercise``, and the hint that names it.
 
     - ``targets``: the checks that must lose points for this mistake (the test suite grades the
       mistake as a submission and asserts it, and that :attr:`expected_feedback` reaches them);
-    - ``affects``: other functions (check groups) whose checks may fail too (they build on this one);
+    - ``affects``: other exercises whose checks may fail too (they build on this one);
     - ``feedback``: the text a property check prints for it, when that is not ``hint``;
     - ``namespace``: companion names swapped in with it (e.g. a correct forward beside a wrong backward);
-    - ``cell``: the ``grade_id`` of the cell after which it is injected (default: ``function``).
+    - ``cell``: the ``grade_id`` of the cell after which it is injected (default: ``exercise``).
     """
 
-    function: str
+    exercise: str
     name: str
     hint: str
     impl: Callable
@@ -85,7 +85,7 @@ class Mistake:
 @dataclass
 class Check:
     name: str
-    group: str
+    exercise: str
     title: str
     points: float
     hidden: bool
@@ -121,22 +121,22 @@ class Suite:
         self.checks.append(check)
         return check
 
-    def check(self, group: str, *, points: float, title: str, cases: list[dict] | None = None,
+    def check(self, exercise: str, *, points: float, title: str, cases: list[dict] | None = None,
               hint: str = "", name: str | None = None, hidden: bool = False):
-        """Decorator: register a check of the exercise ``group`` (the stub's name); ``hidden``: it runs
+        """Decorator: register a check of ``exercise`` (the stub's name); ``hidden``: it runs
         only when the course grades."""
 
         def deco(fn: Callable) -> Callable:
-            check = Check(name or f"{group}.{fn.__name__}", group, title, float(points), hidden, fn,
+            check = Check(name or f"{exercise}.{fn.__name__}", exercise, title, float(points), hidden, fn,
                           list(cases or [{}]), hint)
             fn.check = self._add(check)  # type: ignore[attr-defined]
             return fn
 
         return deco
 
-    def hidden_check(self, group: str, **options):
+    def hidden_check(self, exercise: str, **options):
         """Decorator: register a check that runs only when the course grades (``check(..., hidden=True)``)."""
-        return self.check(group, hidden=True, **options)
+        return self.check(exercise, hidden=True, **options)
 
     def hidden(self, visible_fn: Callable, *, points: float, cases: list[dict], name: str | None = None,
                title: str | None = None, hint: str | None = None) -> Check:
@@ -145,39 +145,39 @@ class Suite:
         for case in cases:
             if case in base.cases:
                 raise ValueError(f"hidden case {case} of {base.name} repeats a visible case")
-        return self._add(Check(name or f"{base.name}.hidden", base.group, title or base.title, float(points),
+        return self._add(Check(name or f"{base.name}.hidden", base.exercise, title or base.title, float(points),
                                True, base.run, list(cases), base.hint if hint is None else hint))
 
-    def mistake(self, function: str, *, name: str, hint: str, targets: tuple[str, ...] | list[str] = (),
+    def mistake(self, exercise: str, *, name: str, hint: str, targets: tuple[str, ...] | list[str] = (),
                 affects: tuple[str, ...] | list[str] = (), feedback: str | None = None,
                 namespace: dict[str, Any] | None = None, cell: str | None = None):
-        """Decorator: register a wrong implementation of ``function`` (instructor-only module);
+        """Decorator: register a wrong implementation of ``exercise`` (instructor-only module);
         the options are those of :class:`Mistake`."""
 
         def deco(impl: Callable) -> Callable:
-            self.mistakes.append(Mistake(function, name, hint, impl, tuple(targets), tuple(affects), feedback,
+            self.mistakes.append(Mistake(exercise, name, hint, impl, tuple(targets), tuple(affects), feedback,
                                          dict(namespace or {}), cell))
             return impl
 
         return deco
 
     # -- queries ----------------------------------------------------------------------------------
-    def groups(self) -> list[str]:
+    def exercises(self) -> list[str]:
         seen: list[str] = []
         for c in self.checks:
-            if c.group not in seen:
-                seen.append(c.group)
+            if c.exercise not in seen:
+                seen.append(c.exercise)
         return seen
 
-    def select(self, group: str | None = None, hidden: bool | None = None) -> list[Check]:
-        return [c for c in self.checks if (group is None or c.group == group)
+    def select(self, exercise: str | None = None, hidden: bool | None = None) -> list[Check]:
+        return [c for c in self.checks if (exercise is None or c.exercise == exercise)
                 and (hidden is None or c.hidden == hidden)]
 
-    def points(self, group: str | None = None, hidden: bool | None = None) -> float:
-        return sum(c.points for c in self.select(group, hidden))
+    def points(self, exercise: str | None = None, hidden: bool | None = None) -> float:
+        return sum(c.points for c in self.select(exercise, hidden))
 
-    def mistakes_for(self, group: str) -> list[Mistake]:
-        return [m for m in self.mistakes if m.function == group]
+    def mistakes_for(self, exercise: str) -> list[Mistake]:
+        return [m for m in self.mistakes if m.exercise == exercise]
 
 
 def describe_call(target: str, args: tuple, kwargs: dict) -> str:

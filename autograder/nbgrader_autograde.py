@@ -56,7 +56,7 @@ def cell_outputs(result: NotebookResult, exercises: list[str]) -> list:
     """The outputs that stand for one test cell: the feedback text and the points earned."""
     if result.error:
         return [_error_output(f"the notebook could not be graded: {result.error}")]
-    checks = [c for c in result.checks if c.group in exercises]
+    checks = [c for c in result.checks if c.exercise in exercises]
     if not exercises or not checks:
         return [_error_output("this test cell runs no check the grader knows; it earns no points")]
     lines = []

@@ -64,7 +64,7 @@ def mistake_namespace(mistake, base: Callable[[], dict] | None = None) -> dict:
     """The namespace a mistake runs in: a fresh copy of the solution notebook's names (from ``base``)
     with the mistake swapped in, so notebook helpers that call the stub by name use the mistake."""
     ns = base() if base is not None else {}
-    ns[mistake.function] = mistake.impl
+    ns[mistake.exercise] = mistake.impl
     ns.update(mistake.namespace)
     return ns
 
@@ -128,12 +128,12 @@ def record(assignment: str, solution_path: str | None = None, limits=None) -> di
         # with the mistake swapped in, so the notebook's other functions stay as the solution has them.
         base = functools.partial(notebook_namespace, solution_path)
         for check in suite.checks:
-            out[check.hidden][check.name] = record_check(check, student, suite.mistakes_for(check.group), base)
+            out[check.hidden][check.name] = record_check(check, student, suite.mistakes_for(check.exercise), base)
     meta = {"assignment": assignment, "torch": torch.__version__,
             "generated_by": "autograder references (from the solution notebook)"}
     hidden_points: dict[str, float] = {}
     for check in suite.select(hidden=True):
-        hidden_points[check.group] = hidden_points.get(check.group, 0.0) + check.points
+        hidden_points[check.exercise] = hidden_points.get(check.exercise, 0.0) + check.points
     return {False: {**meta, "hidden_points": hidden_points, "checks": out[False]},
             True: {**meta, "checks": out[True]}}
 

@@ -47,7 +47,7 @@ class CheckResult:
     """The outcome of one check: its points, score and the feedback a student reads."""
 
     name: str
-    group: str
+    exercise: str
     title: str
     points: float
     score: float
@@ -72,13 +72,13 @@ def scored(check, cases: list[CaseResult]) -> CheckResult:
         if not c.passed:
             first.setdefault(c.message, c.label)  # one line per distinct message, labelled by its first case
     lines = [f"[{label}] {message}" for message, label in first.items()]
-    return CheckResult(check.name, check.group, check.title, check.points, round(check.points * passed / len(cases), 4),
+    return CheckResult(check.name, check.exercise, check.title, check.points, round(check.points * passed / len(cases), 4),
                        status, check.hidden, "\n".join(lines), cases)
 
 
 def unjudged(check, status: Status, feedback: str, cases: list[CaseResult] | None = None) -> CheckResult:
     """The one place that builds the result of a check that could not judge the code (0 points)."""
-    return CheckResult(check.name, check.group, check.title, check.points, 0.0, status, check.hidden, feedback,
+    return CheckResult(check.name, check.exercise, check.title, check.points, 0.0, status, check.hidden, feedback,
                        cases or [])
 
 

@@ -24,21 +24,21 @@ class Score(float):
     """Points earned; prints as a plain number (nbgrader parses it as partial credit)."""
 
 
-def _find_assignment(group: str, namespace: dict) -> tuple[str, object]:
+def _find_assignment(exercise: str, namespace: dict) -> tuple[str, object]:
     hint = namespace.get("REGNORM_ASSIGNMENT")
     candidates = [hint] if hint in ASSIGNMENTS else list(ASSIGNMENTS)
     for assignment in candidates:
         suite = load_suite(assignment, hidden=False)
-        if group in suite.groups():
+        if exercise in suite.exercises():
             return assignment, suite
-    raise KeyError(f"no checks named {group!r}")
+    raise KeyError(f"no checks named {exercise!r}")
 
 
-def check(group: str, hidden: bool = False, *, namespace: dict | None = None, quiet: bool = False) -> Score:
-    """Run the visible (or, with ``hidden=True``, the hidden) checks of ``group``.
+def check(exercise: str, hidden: bool = False, *, namespace: dict | None = None, quiet: bool = False) -> Score:
+    """Run the visible (or, with ``hidden=True``, the hidden) checks of ``exercise``.
 
     Inputs:
-    - group: the stub's name, e.g. ``"split_data"``.
+    - exercise: the stub's name, e.g. ``"split_data"``.
     - hidden: run the hidden checks instead (instructor/nbgrader environments only).
     - namespace: where the student's functions live; default: the caller's globals.
     Returns the points earned (a float).
@@ -47,23 +47,23 @@ def check(group: str, hidden: bool = False, *, namespace: dict | None = None, qu
         # Inside `autograder grade` the grader runs every check itself, out of process.
         return Score(0.0)
     ns = namespace if namespace is not None else sys._getframe(1).f_globals
-    assignment, suite = _find_assignment(group, ns)
+    assignment, suite = _find_assignment(exercise, ns)
     if hidden:
         suite = load_suite(assignment, hidden=True)
     refs = references.load(assignment, hidden=hidden)
     student = LocalStudent(ns)
-    results = [run_check(c, student, refs.of(c.name)) for c in suite.select(group, hidden=hidden)]
+    results = [run_check(c, student, refs.of(c.name)) for c in suite.select(exercise, hidden=hidden)]
     earned = round(sum(r.score for r in results), 4)
     if not quiet:
-        print(render(group, results, hidden, refs.hidden_points.get(group, 0.0)))
+        print(render(exercise, results, hidden, refs.hidden_points.get(exercise, 0.0)))
     return Score(earned)
 
 
-def render(group: str, results, hidden: bool, hidden_points: float) -> str:
+def render(exercise: str, results, hidden: bool, hidden_points: float) -> str:
     kind = "hidden" if hidden else "visible"
     earned = sum(r.score for r in results)
     total = sum(r.points for r in results)
-    lines = [f"{group}: {kind} checks {earned:g}/{total:g} points"]
+    lines = [f"{exercise}: {kind} checks {earned:g}/{total:g} points"]
     for r in results:
         lines.append(f"  [{mark(r.status)}] {r.title} ({r.score:g}/{r.points:g})")
         if r.feedback:

@@ -72,13 +72,13 @@ def write_nb(nb: dict, path) -> str:
 def mistake_submission(assignment: str, mistake, tmp_path) -> str:
     """The solution notebook with ``mistake`` swapped in for its function, right after the solution cell."""
     nb = load_nb(solution_path(assignment))
-    names = [mistake.function, *mistake.namespace]
+    names = [mistake.exercise, *mistake.namespace]
     src = (f"from autograder.suites.s{assignment} import mistakes as _mistakes\n"
            f"_m = [m for m in _mistakes.suite.mistakes if m.name == {mistake.name!r} "
-           f"and m.function == {mistake.function!r}][0]\n"
-           f"{mistake.function} = _m.impl\n"
+           f"and m.exercise == {mistake.exercise!r}][0]\n"
+           f"{mistake.exercise} = _m.impl\n"
            + "".join(f"{n} = _m.namespace[{n!r}]\n" for n in names[1:]))
-    grade_id = mistake.cell or mistake.function
+    grade_id = mistake.cell or mistake.exercise
     path = write_nb(with_cells_after(nb, grade_id, [src]), tmp_path / f"{assignment}-{mistake.name}.ipynb")
     MISTAKE_SUBMISSIONS[path] = assignment
     return path

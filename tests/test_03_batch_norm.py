@@ -325,7 +325,7 @@ def test_the_buggy_class_itself_loses_both_bug_checks_with_both_hints(grade, tmp
     assert "bug 1 is still there" in by_name["FixedBatchNorm.fixed_init"].feedback
     assert by_name["FixedBatchNorm.fixed_running_mean"].score == 0
     assert "bug 2 is still there" in by_name["FixedBatchNorm.fixed_running_mean"].feedback
-    assert all(c.passed for c in result.checks if c.group != "FixedBatchNorm")
+    assert all(c.passed for c in result.checks if c.exercise != "FixedBatchNorm")
 
 
 def test_by_hand_feedback_points_at_the_first_wrong_step(grade, tmp_path):

@@ -231,7 +231,7 @@ def test_04_alternative_gets_full_marks(name, grade, tmp_path):
     nb = with_cells_after(load_nb(solution_path(A)), after, [src])
     result = grade(write_nb(nb, tmp_path / f"{A}-{name}.ipynb"))
     assert_full_marks(result)
-    assert {c.group for c in result.checks} >= set(groups)
+    assert {c.exercise for c in result.checks} >= set(groups)
 
 
 def _solution_namespace() -> dict:

@@ -250,7 +250,7 @@ def test_every_known_mistake_loses_its_targets_with_its_feedback(judge):
     suite = load_suite(ASSIGNMENT, hidden=True, mistakes=True)
     assert len(suite.mistakes) >= 20
     for m in suite.mistakes:
-        results = judge(m.function, impl={m.function: m.impl})
+        results = judge(m.exercise, impl={m.exercise: m.impl})
         for target in m.targets:
             assert results[target].score < results[target].points, (m.name, target)
         feedback = "\n".join(results[t].feedback for t in m.targets)

@@ -230,8 +230,8 @@ def test_null_submissions_score_zero_on_every_check(index, grade, tmp_path):
     result = grade(submission(replacements, tmp_path / f"null{index}.ipynb"))
     assert result.error is None, result.error
     for c in result.checks:
-        if c.group in replacements:
-            assert c.score == 0, (c.name, replacements[c.group], c.feedback)
+        if c.exercise in replacements:
+            assert c.score == 0, (c.name, replacements[c.exercise], c.feedback)
 
 
 @pytest.fixture(scope="module")
@@ -249,14 +249,14 @@ def suite_and_refs():
 MISTAKES = [m for m in load_suite(ASSIGNMENT, hidden=True, mistakes=True).mistakes]
 
 
-@pytest.mark.parametrize("mistake", MISTAKES, ids=[f"{m.function}:{m.name}" for m in MISTAKES])
+@pytest.mark.parametrize("mistake", MISTAKES, ids=[f"{m.exercise}:{m.name}" for m in MISTAKES])
 def test_mistake_loses_points_on_its_own_checks_in_process(mistake, solution_ns, suite_and_refs):
     suite, refs = suite_and_refs
     ns = dict(solution_ns)
-    ns[mistake.function] = mistake.impl
+    ns[mistake.exercise] = mistake.impl
     student = LocalStudent(ns)
     results = {c.name: run_check(c, student, refs.of(c.name)) for c in suite.checks
-               if c.group == mistake.function}
+               if c.exercise == mistake.exercise}
     for target in mistake.targets:
         r = results[target]
         assert r.score < r.points, f"{mistake.name} did not lose points on {target}"
@@ -269,7 +269,7 @@ def test_mistake_loses_points_on_its_own_checks_in_process(mistake, solution_ns,
 
 
 def test_curriculum_mistakes_are_known():
-    names = {(m.function, m.name) for m in MISTAKES}
+    names = {(m.exercise, m.name) for m in MISTAKES}
     assert ("make_model", "bn_after_activation") in names
     assert ("evaluate", "train_mode_evaluation") in names
     assert ("make_training_setup", "weight_decay_and_l2_penalty") in names

@@ -338,7 +338,7 @@ def test_every_known_mistake_loses_its_targets_with_its_feedback_in_process():
     problems = []
     for m in suite.mistakes:
         ns = dict(base)
-        ns[m.function] = m.impl
+        ns[m.exercise] = m.impl
         ns.update(m.namespace)
         res = grade_ns(ns)
         for target in m.targets:
@@ -347,7 +347,7 @@ def test_every_known_mistake_loses_its_targets_with_its_feedback_in_process():
         feedback = "\n".join(res[t].feedback for t in m.targets)
         if (m.feedback or m.hint) not in feedback:
             problems.append(f"{m.name}: feedback missing")
-        others = [n for n, r in res.items() if not r.passed and r.group != m.function and r.group not in m.affects]
+        others = [n for n, r in res.items() if not r.passed and r.exercise != m.exercise and r.exercise not in m.affects]
         if others:
             problems.append(f"{m.name}: other groups fail {others}")
     assert not problems, problems

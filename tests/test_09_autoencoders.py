@@ -169,7 +169,7 @@ def submission(cells: dict, path) -> str:
 def by_group(result) -> dict:
     out: dict = {}
     for c in result.checks:
-        out.setdefault(c.group, []).append(c)
+        out.setdefault(c.exercise, []).append(c)
     return out
 
 
@@ -274,10 +274,10 @@ def test_curriculum_mistakes_lose_points_with_their_feedback(wrong, expected, gr
     # every other exercise keeps all its points (MaskNoise and denoising_step are checked against the
     # student's own mask_noise, sparse_loss against the student's own sparse_penalty)
     wrong_groups = set(expected)
-    others = [(c.name, c.feedback) for c in result.checks if c.group not in wrong_groups and not c.passed]
+    others = [(c.name, c.feedback) for c in result.checks if c.exercise not in wrong_groups and not c.passed]
     assert not others, others
     if wrong is WRONG_2:  # leaving the model in eval mode after the step is allowed (the next step calls train())
-        assert all(c.passed for c in result.checks if c.group == "denoising_step")
+        assert all(c.passed for c in result.checks if c.exercise == "denoising_step")
 
 
 def test_plain_sgd_fixture_matches_torch_sgd_and_steps_the_models_own_parameters():

@@ -250,7 +250,7 @@ def log_uniform(low, high, n, generator):
 '''
     result = grade(submission({"log_uniform": body}, tmp_path / "uniform.ipynb"))
     checks = by_name(result)
-    assert all(c.passed for c in result.checks if c.group == "sample_momentum")
+    assert all(c.passed for c in result.checks if c.exercise == "sample_momentum")
     assert "random_search draws with your log_uniform" in checks["random_search.draws"].feedback
     assert checks["random_search.selects_on_validation"].passed
 

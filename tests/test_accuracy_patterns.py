@@ -31,7 +31,7 @@ def grade(assignment: str, source: str, groups: tuple[str, ...] | None = None) -
     st = state(assignment)
     ns = mutation.build_namespace(assignment, st.nb)
     exec(compile(source, "<submission>", "exec"), ns)
-    checks = [c for c in st.suite.checks if groups is None or c.group in groups]
+    checks = [c for c in st.suite.checks if groups is None or c.exercise in groups]
     return {r.name: r for r in mutation.grade_namespace(ns, checks, st.references, stop_early=False)}
 
 

@@ -34,7 +34,7 @@ def test_untouched_student_copy_gets_zero(assignment, grade):
     assert any("is not implemented yet" in c.feedback for c in result.checks)
 
 
-@pytest.mark.parametrize("assignment,mistake", ALL_MISTAKES, ids=[f"{a}:{m.function}:{m.name}" for a, m in ALL_MISTAKES])
+@pytest.mark.parametrize("assignment,mistake", ALL_MISTAKES, ids=[f"{a}:{m.exercise}:{m.name}" for a, m in ALL_MISTAKES])
 def test_known_mistake_loses_points_with_hint(assignment, mistake, grade, tmp_path):
     assert mistake.targets, f"mistake {mistake.name} names no target check"
     result = grade(mistake_submission(assignment, mistake, tmp_path))
@@ -49,8 +49,8 @@ def test_known_mistake_loses_points_with_hint(assignment, mistake, grade, tmp_pa
     expected = mistake.expected_feedback
     assert expected in feedback, f"hint not shown for {mistake.name}:\n{feedback}"
     # Checks of other functions are unaffected.
-    others = [c for c in result.checks if c.group != mistake.function and not c.passed
-              and c.group not in mistake.affects]
+    others = [c for c in result.checks if c.exercise != mistake.exercise and not c.passed
+              and c.exercise not in mistake.affects]
     assert not others, [(c.name, c.feedback) for c in others]
 
 
@@ -114,7 +114,7 @@ def test_self_check_in_process_gives_visible_points(assignment):
 
     suite = load_suite(assignment, hidden=True)
     ns = notebook_namespace(solution_path(assignment))
-    for group in suite.groups():
+    for group in suite.exercises():
         out = io.StringIO()
         with redirect_stdout(out):
             got = check(group, namespace=ns)
@@ -136,11 +136,11 @@ def test_test_cell_points_match_the_checks(assignment):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade") and not meta.get("solution") and cell["cell_type"] == "code":
             src = "".join(cell["source"])
-            groups = [g for g in suite.groups() if f'check("{g}")' in src]
+            groups = [g for g in suite.exercises() if f'check("{g}")' in src]
             assert len(groups) == 1, src
             seen[groups[0]] = meta["points"]
             assert f'check("{groups[0]}", hidden=True)' in src
-    assert seen == {g: suite.points(g) for g in suite.groups()}
+    assert seen == {g: suite.points(g) for g in suite.exercises()}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

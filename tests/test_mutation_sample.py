@@ -54,7 +54,7 @@ def test_probe_sees_an_ignored_argument_and_an_in_place_change():
     for exercise, needle in (("split_data", "argument `ratios` ignored"), ("standardize", "-> `t.sub_(...)`")):
         mutant = next(m for m in generate(ex[exercise].source, exercise, ex[exercise].regions) if needle in m.description)
         mut_ns = mutation.build_namespace(state.assignment, state.nb, {ex[exercise].cell_index: mutant.source})
-        checks = [c for c in state.suite.checks if c.group == exercise]
+        checks = [c for c in state.suite.checks if c.exercise == exercise]
         assert mutation.probe(state.sol_ns, mut_ns, checks, seeds=1), needle
 
 

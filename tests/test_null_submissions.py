@@ -38,7 +38,7 @@ def test_null_submission_scores_zero_on_every_check(assignment, kind, states):
     for ex in state.exercises:
         ns = mutation.build_namespace(assignment, state.nb)
         ns[ex.name] = mutation.null_submission(ns, ex.name, kind)
-        checks = [c for c in state.suite.checks if c.group == ex.name]
+        checks = [c for c in state.suite.checks if c.exercise == ex.name]
         for r in mutation.grade_namespace(ns, checks, state.references, stop_early=False):
             if r.score > 0:
                 earned.append(f"{ex.name} ({kind}) earned {r.score:g}/{r.points:g} on {r.name}")

@@ -73,7 +73,7 @@ def find_exercises(assignment: str, nb: dict | None = None) -> list[Exercise]:
     nb = nb or read_notebook(solution_notebook(assignment))
     suite = load_suite(assignment, hidden=True)
     out = []
-    for group in suite.groups():
+    for group in suite.exercises():
         found = None
         for i, cell in enumerate(nb["cells"]):
             meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -764,8 +764,8 @@ class State:
         self.sol_ns = build_namespace(assignment, self.nb)
 
     def checks_for(self, group: str) -> list:
-        own = [c for c in self.suite.checks if c.group == group]
-        return own + [c for c in self.suite.checks if c.group != group]
+        own = [c for c in self.suite.checks if c.exercise == group]
+        return own + [c for c in self.suite.checks if c.exercise != group]
 
 
 def evaluate(state: State, ex: Exercise, mutant: Mutant, seeds: int = 4, probe_killed: bool = False) -> MutantResult:
@@ -791,13 +791,13 @@ def evaluate(state: State, ex: Exercise, mutant: Mutant, seeds: int = 4, probe_k
         res.detail = fb.splitlines()[0][:300] if fb else lost[0].status
         if probe_killed:
             sol_ns = build_namespace(state.assignment, state.nb)
-            d = probe(sol_ns, mut_ns, [c for c in state.suite.checks if c.group == ex.name],
+            d = probe(sol_ns, mut_ns, [c for c in state.suite.checks if c.exercise == ex.name],
                       state.probes.get(ex.name, ()), seeds)
             if d is None:
                 res.detail = "FALSE REJECTION (probe sees no difference): " + res.detail
     else:
         sol_ns = build_namespace(state.assignment, state.nb)
-        checks = [c for c in state.suite.checks if c.group == ex.name] or state.suite.checks
+        checks = [c for c in state.suite.checks if c.exercise == ex.name] or state.suite.checks
         d = probe(sol_ns, mut_ns, checks, state.probes.get(ex.name, ()), seeds)
         if d is None:  # nothing differs on the exercise's own calls: try every check's calls
             d = probe(sol_ns, mut_ns, state.suite.checks, (), 1)

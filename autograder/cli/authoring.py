@@ -34,7 +34,7 @@ def cmd_list(args) -> int:
         suite = load_suite(a, hidden=True)
         print(f"{a}: {suite.points():g} points ({suite.points(hidden=False):g} visible, "
               f"{suite.points(hidden=True):g} hidden), {len(suite.checks)} checks")
-        for g in suite.groups():
+        for g in suite.exercises():
             print(f"  {g}: {suite.points(g):g} points")
     return Exit.OK
 

@@ -113,12 +113,12 @@ def cmd_check_report(args) -> int:
             print(f"{nb.get('path')}: could not be graded: {nb['error']}")
         if args.assignment and nb.get("assignment") != args.assignment:
             continue
-        checks += [c for c in nb.get("checks", []) if c.get("group") == args.group]
+        checks += [c for c in nb.get("checks", []) if c.get("exercise") == args.exercise]
     if not checks:
-        print(f"no checks of {args.group!r} in {args.report}")
+        print(f"no checks of {args.exercise!r} in {args.report}")
         return Exit.NOT_PASSED
     score, points = sum(c["score"] for c in checks), sum(c["points"] for c in checks)
-    print(f"{args.group}: {score:g}/{points:g} points")
+    print(f"{args.exercise}: {score:g}/{points:g} points")
     for c in checks:
         print(f"  [{mark(c['status'])}] {c['title']} ({c['score']:g}/{c['points']:g})" + (" [hidden]" if c.get("hidden") else ""))
         for line in (c.get("feedback") or "").splitlines():
@@ -156,7 +156,7 @@ def register(sub) -> None:
 
     c = sub.add_parser("check-report", help="exit 0 iff every check of GROUP passed in a JSON report (CI steps)")
     c.add_argument("report", metavar="REPORT.json", help="written by `autograder grade --format json --output`")
-    c.add_argument("group", metavar="GROUP", help="a group of checks, e.g. split_data (`autograder list`)")
+    c.add_argument("exercise", metavar="EXERCISE", help="an exercise (its checks), e.g. split_data (`autograder list`)")
     c.add_argument("--assignment", help="only this assignment's notebooks")
     c.set_defaults(func=cmd_check_report)
 

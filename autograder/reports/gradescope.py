@@ -25,7 +25,7 @@ def render_gradescope(run: GradingRun) -> str:
                 "max_score": c.points,
                 "status": "passed" if c.passed else "failed",
                 "output": text,
-                "tags": [nb.assignment or "", c.group],
+                "tags": [nb.assignment or "", c.exercise],
                 "visibility": "after_published" if c.hidden else "visible",
             })
         for note in nb.notes:

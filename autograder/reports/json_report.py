@@ -1,4 +1,4 @@
-"""Machine-readable report for scripts (schema: ``regnorm-report/1``)."""
+"""Machine-readable report for scripts (schema: ``regnorm-report/2``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from autograder.results import GradingRun
 
 def run_to_dict(run: GradingRun) -> dict:
     return {
-        "schema": "regnorm-report/1",
+        "schema": "regnorm-report/2",
         "score": run.score,
         "max_score": run.max_score,
         "graded": all(not n.error for n in run.notebooks),

@@ -19,7 +19,7 @@ def render_junit(run: GradingRun) -> str:
             case = ET.SubElement(suite, "testcase", classname=nb.assignment or "unknown", name="grading", time="0")
             ET.SubElement(case, "error", message=nb.error)
         for c in nb.checks:
-            case = ET.SubElement(suite, "testcase", classname=f"{nb.assignment}.{c.group}", name=c.name, time="0")
+            case = ET.SubElement(suite, "testcase", classname=f"{nb.assignment}.{c.exercise}", name=c.name, time="0")
             ET.SubElement(case, "properties").extend([
                 ET.Element("property", name="score", value=f"{c.score:g}"),
                 ET.Element("property", name="max_score", value=f"{c.points:g}"),

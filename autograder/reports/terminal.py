@@ -15,8 +15,8 @@ def render_terminal(run: GradingRun, feedback: bool = True) -> str:
             continue
         width = max([len(c.name) for c in nb.checks] + [10])
         lines.append(f"   {'check'.ljust(width)}  {'score':>11}  status   ")
-        groups = list(dict.fromkeys(c.group for c in nb.checks))
-        for c in sorted(nb.checks, key=lambda c: (groups.index(c.group), c.hidden)):  # stable: visible, then hidden
+        groups = list(dict.fromkeys(c.exercise for c in nb.checks))
+        for c in sorted(nb.checks, key=lambda c: (groups.index(c.exercise), c.hidden)):  # stable: visible, then hidden
             vis = " (hidden)" if c.hidden else ""
             lines.append(f"   {c.name.ljust(width)}  {c.score:>5g} / {c.points:<3g}  {mark(c.status):<8} {c.title}{vis}")
         lines.append(f"   {'TOTAL'.ljust(width)}  {nb.score:>5g} / {nb.max_score:<3g}")

@@ -90,10 +90,10 @@ def _selfcheck_script(bundle, solution: str) -> str:
         from autograder import check
         from autograder.suites import load_suite
         suite = load_suite({ASSIGNMENT!r}, hidden=False)
-        total = sum(float(check(g, namespace=ns)) for g in suite.groups())
+        total = sum(float(check(g, namespace=ns)) for g in suite.exercises())
         print("VISIBLE", total)
         try:
-            check(suite.groups()[0], hidden=True, namespace=ns)
+            check(suite.exercises()[0], hidden=True, namespace=ns)
         except Exception as exc:
             print("HIDDEN-REFUSED", type(exc).__name__, exc)
         else:

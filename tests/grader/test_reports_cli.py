@@ -38,14 +38,14 @@ def test_table_lists_every_check_total_and_feedback(example_run):
 
 def test_json_report_schema(example_run):
     data = json.loads(RENDERERS["json"](example_run))
-    assert data["schema"] == "regnorm-report/1" and data["graded"] is True
+    assert data["schema"] == "regnorm-report/2" and data["graded"] is True
     nb = data["notebooks"][0]
     assert nb["assignment"] == "01_data_splits"
     assert 0 < data["score"] < data["max_score"] == nb["max_score"]
     statuses = {c["status"] for c in nb["checks"]}
     assert {"passed", "failed"} <= statuses
     for c in nb["checks"]:
-        assert {"name", "group", "title", "points", "score", "status", "hidden", "feedback", "cases"} <= set(c)
+        assert {"name", "exercise", "title", "points", "score", "status", "hidden", "feedback", "cases"} <= set(c)
 
 
 def test_gradescope_results_follow_the_spec(example_run):

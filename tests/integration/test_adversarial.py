@@ -115,7 +115,7 @@ def test_function_that_hangs_fails_its_check_only(tmp_path):
     result = grade_notebook(path, Limits(cell_timeout=10, notebook_timeout=60, call_timeout=2))
     by_group = {}
     for c in result.checks:
-        by_group.setdefault(c.group, []).append(c)
+        by_group.setdefault(c.exercise, []).append(c)
     assert all(c.passed for c in by_group["split_data"])
     assert all(c.score == 0 for c in by_group["standardize"])
     assert "KeyboardInterrupt" in by_group["standardize"][0].feedback
@@ -256,9 +256,9 @@ def standardize(*args):
     finally:
         shutil.rmtree(root, ignore_errors=True)
     assert not any("ran as root" in n for n in result.notes), result.notes
-    split = [c for c in result.checks if c.group == "split_data"]
+    split = [c for c in result.checks if c.exercise == "split_data"]
     assert all(c.passed for c in split), [(c.name, c.feedback) for c in split if not c.passed]
-    feedback = next(c.feedback for c in result.checks if c.group == "standardize" and not c.hidden)
+    feedback = next(c.feedback for c in result.checks if c.exercise == "standardize" and not c.hidden)
     assert "uid=0 " not in feedback and "uid=" in feedback, feedback
     assert "home_writable=True" in feedback and "nproc=256" in feedback, feedback
 
@@ -269,8 +269,8 @@ def test_hidden_feedback_never_quotes_hidden_inputs(grade, tmp_path):
                          '    raise ValueError(f"cannot split n={len(x)} rows of width {x.shape[1]}")',
                          tmp_path, "quotes", after="split_data")
     result = grade(path)
-    visible = [c.feedback for c in result.checks if c.group == "split_data" and not c.hidden]
-    hidden = [c.feedback for c in result.checks if c.group == "split_data" and c.hidden]
+    visible = [c.feedback for c in result.checks if c.exercise == "split_data" and not c.hidden]
+    hidden = [c.feedback for c in result.checks if c.exercise == "split_data" and c.hidden]
     assert all("cannot split n=" in f and "rows of width 4" in f for f in visible), visible
     assert hidden and all("raised ValueError on a hidden case" in f for f in hidden), hidden
     assert not any("n=19" in f or "n=103" in f or "cannot split" in f for f in hidden), hidden

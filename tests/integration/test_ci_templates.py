@@ -71,7 +71,7 @@ def test_github_classroom_template_structure():
             assert bad not in text, (s.get("name"), bad)
     graders = [s for s in steps if s.get("uses") == COMMAND_GRADER]
     suite = load_suite(wf["env"]["ASSIGNMENT"], hidden=True)
-    assert {s["with"]["test-name"]: s["with"]["max-score"] for s in graders} == {g: suite.points(g) for g in suite.groups()}
+    assert {s["with"]["test-name"]: s["with"]["max-score"] for s in graders} == {g: suite.points(g) for g in suite.exercises()}
     for s in graders:
         assert {"test-name", "command", "timeout", "max-score"} <= set(s["with"])
     reporter = steps[-1]
@@ -108,9 +108,9 @@ def test_github_classroom_commands_grade_the_notebook(notebook, full, tmp_path):
     total = load_suite(assignment, hidden=True).points()
     with open(tmp_path / "report.json", encoding="utf-8") as fh:
         (nb,) = json.load(fh)["notebooks"]
-    groups = {c["group"]: 0.0 for c in nb["checks"]}
+    groups = {c["exercise"]: 0.0 for c in nb["checks"]}
     for g in groups:
-        checks = [c for c in nb["checks"] if c["group"] == g]
+        checks = [c for c in nb["checks"] if c["exercise"] == g]
         groups[g] = sum(c["points"] for c in checks) if all(c["status"] == "passed" for c in checks) else 0.0
     assert earned == sum(groups.values())  # a step earns its points iff its whole group passed
     assert (earned == total) if full else (nb["score"] < total and earned < total), earned
