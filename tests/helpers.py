@@ -6,8 +6,10 @@ Fixtures live in ``conftest.py`` (``grade``); helpers live here, in an importabl
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import glob
+import io
 import json
 import os
 import shutil
@@ -141,3 +143,43 @@ def python_for_unprivileged_user(tmp_root: str) -> tuple[str | None, str]:
         tail = (probe.stderr.strip().splitlines() or ["?"])[-1]
         return None, f"uid {user[0]} cannot import torch from this venv's site-packages via {system}: {tail}"
     return python, ""
+
+
+def run_solution_capturing_figures(assignment: str) -> tuple[dict, dict]:
+    """Every code cell of the solution notebook, in order, in this process (Agg backend; self-check cells
+    skipped). Returns (namespace, {grade_id: [figures shown by that cell]})."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    nb = load_nb(solution_path(assignment))
+    shown: dict[str, list] = {}
+    current = [None]
+
+    def show(*args, **kwargs):
+        for num in plt.get_fignums():
+            fig = plt.figure(num)
+            shown.setdefault(current[0], []).append(
+                [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes])
+            fig.canvas.draw()        # the figure really renders
+        plt.close("all")
+
+    real_show, plt.show = plt.show, show      # the notebook's `import matplotlib.pyplot as plt` gets this module
+    ns: dict = {"__name__": "__main__"}
+    cwd = os.getcwd()
+    os.chdir(os.path.dirname(solution_path(assignment)))
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            for cell in nb["cells"]:
+                meta = cell["metadata"].get("nbgrader", {})
+                if cell["cell_type"] != "code" or meta.get("grade"):
+                    continue
+                current[0] = meta.get("grade_id")
+                src = "".join(cell["source"])
+                exec(compile(src, f"<{current[0]}>", "exec"), ns)
+    finally:
+        os.chdir(cwd)
+        plt.close("all")
+        plt.show = real_show
+    return ns, shown

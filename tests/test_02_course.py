@@ -6,12 +6,8 @@ has an interior minimum, λ scales with N between mean and sum losses)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-
 import pytest
-from helpers import load_nb, solution_path, student_path
+from helpers import load_nb, run_solution_capturing_figures, solution_path, student_path
 
 from autograder import references
 from autograder.checks import run_check
@@ -115,43 +111,8 @@ FIGURE_CELLS = {"poly_code": 1, "curves_plot": 3}
 
 @pytest.fixture(scope="module")
 def run():
-    """Every code cell of the solution notebook, in order, in this process (Agg backend; self-check cells
-    skipped). Returns (namespace, {grade_id: [figures shown by that cell]})."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    nb = load_nb(solution_path(ASSIGNMENT))
-    shown: dict[str, list] = {}
-    current = [None]
-
-    def show(*args, **kwargs):
-        for num in plt.get_fignums():
-            fig = plt.figure(num)
-            shown.setdefault(current[0], []).append(
-                [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes])
-            fig.canvas.draw()        # the figure really renders
-        plt.close("all")
-
-    real_show, plt.show = plt.show, show      # the notebook's `import matplotlib.pyplot as plt` gets this module
-    ns: dict = {"__name__": "__main__"}
-    cwd = os.getcwd()
-    os.chdir(os.path.dirname(solution_path(ASSIGNMENT)))
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            for cell in nb["cells"]:
-                meta = cell["metadata"].get("nbgrader", {})
-                if cell["cell_type"] != "code" or meta.get("grade"):
-                    continue
-                current[0] = meta.get("grade_id")
-                src = "".join(cell["source"])
-                exec(compile(src, f"<{current[0]}>", "exec"), ns)
-    finally:
-        os.chdir(cwd)
-        plt.close("all")
-        plt.show = real_show
-    return ns, shown
+    """Every code cell of the solution notebook in this process: (namespace, {grade_id: figures})."""
+    return run_solution_capturing_figures(ASSIGNMENT)
 
 
 def test_every_experiment_cell_draws_labelled_figures(run):
