@@ -183,3 +183,25 @@ def run_solution_capturing_figures(assignment: str) -> tuple[dict, dict]:
         plt.close("all")
         plt.show = real_show
     return ns, shown
+
+
+def in_process_judge(assignment: str):
+    """``judge(exercise, source)``: the solution notebook's namespace with ``source`` executed over it,
+    graded in-process on that exercise's visible and hidden checks -> ``{check name: CheckResult}``."""
+    from autograder import references
+    from autograder.checks import run_check
+    from autograder.notebooks import notebook_namespace
+    from autograder.student import LocalStudent
+    from autograder.suites import load_suite
+
+    suite = load_suite(assignment, hidden=True)
+    refs = references.load(assignment, hidden=True)
+    base = notebook_namespace(solution_path(assignment))
+
+    def judge(exercise: str, source: str) -> dict:
+        ns = dict(base)
+        exec(source, ns)
+        student = LocalStudent(ns)
+        return {c.name: run_check(c, student, refs.checks.get(c.name)) for c in suite.select(exercise)}
+
+    return judge

@@ -10,12 +10,9 @@ import io
 import os
 
 import pytest
-from helpers import load_nb, solution_path, student_path
+from helpers import in_process_judge, load_nb, solution_path, student_path
 
-from autograder import references
-from autograder.checks import run_check
 from autograder.notebooks import notebook_namespace
-from autograder.student import LocalStudent
 from autograder.suites import load_suite
 
 ASSIGNMENT = "03_batch_norm"
@@ -72,17 +69,7 @@ NULL_BACKWARD = {
 
 @pytest.fixture(scope="module")
 def judge():
-    suite = load_suite(ASSIGNMENT, hidden=True)
-    refs = references.load(ASSIGNMENT, hidden=True)
-    base = notebook_namespace(solution_path(ASSIGNMENT))
-
-    def _judge(group: str, source: str) -> dict:
-        ns = dict(base)
-        exec(source, ns)
-        student = LocalStudent(ns)
-        return {c.name: run_check(c, student, refs.checks.get(c.name)) for c in suite.select(group)}
-
-    return _judge
+    return in_process_judge(ASSIGNMENT)
 
 
 @pytest.mark.parametrize("name", sorted(ALT_BACKWARD))

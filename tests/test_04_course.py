@@ -10,13 +10,9 @@ import io
 import os
 
 import pytest
-from helpers import load_nb, solution_path, student_path
+from helpers import in_process_judge, load_nb, solution_path, student_path
 
-from autograder import references
-from autograder.checks import run_check
 from autograder.notebooks import notebook_namespace
-from autograder.student import LocalStudent
-from autograder.suites import load_suite
 
 ASSIGNMENT = "04_layer_norm"
 
@@ -77,17 +73,7 @@ NULLS = {
 
 @pytest.fixture(scope="module")
 def judge():
-    suite = load_suite(ASSIGNMENT, hidden=True)
-    refs = references.load(ASSIGNMENT, hidden=True)
-    base = notebook_namespace(solution_path(ASSIGNMENT))
-
-    def _judge(group: str, source: str) -> dict:
-        ns = dict(base)
-        exec(source, ns)
-        student = LocalStudent(ns)
-        return {c.name: run_check(c, student, refs.checks.get(c.name)) for c in suite.select(group)}
-
-    return _judge
+    return in_process_judge(ASSIGNMENT)
 
 
 @pytest.mark.parametrize("group,name", [(g, n) for g, alts in ALTERNATIVES.items() for n in sorted(alts)])
