@@ -1,4 +1,4 @@
-"""Points each attack of the corpus (tests/test_attack_corpus.py) gains, per grading set-up.
+"""Points each attack of the corpus (tests/sandbox/test_attack_corpus.py) gains, per grading set-up.
 
     python benchmarks/attack_matrix.py [--setups sandboxed,uid-fallback,refused,gradescope,nbgrader]
 

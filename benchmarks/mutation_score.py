@@ -11,7 +11,7 @@ score = killed / (killed + survived). See docs/MUTATION.md.
     python benchmarks/mutation_score.py --assignment 05_dropout [--exercise NAME] [--max-mutants N]
                                         [--jobs 2] [--json out.json] [--fail-under 95]
 
-It is a benchmark (minutes), not a test; tests/test_mutation_sample.py runs a small fixed sample.
+It is a benchmark (minutes), not a test; tests/grader/test_mutation_sample.py runs a small fixed sample.
 """
 
 from __future__ import annotations

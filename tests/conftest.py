@@ -1,5 +1,5 @@
 """Fixtures shared by every test (``grade``). Helpers are in ``helpers.py`` (``from helpers import ...``);
-``from conftest import ...`` still works while tests migrate."""
+``from helpers import ...`` still works while tests migrate."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, TESTS)  # `import helpers` from tests in sub-folders
 sys.path.insert(0, os.path.dirname(TESTS))
 
-from helpers import *  # noqa: E402,F401,F403 - compatibility: `from conftest import ...`
+from helpers import *  # noqa: E402,F401,F403 - compatibility: `from helpers import ...`
 from helpers import limits_for  # noqa: E402
 
 from autograder.engine import grade_notebook  # noqa: E402

@@ -8,7 +8,7 @@ import json
 
 import pytest
 import torch
-from conftest import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
+from helpers import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
 
 from autograder.notebooks import notebook_namespace
 
@@ -330,7 +330,7 @@ def test_the_buggy_class_itself_loses_both_bug_checks_with_both_hints(grade, tmp
 
 def test_by_hand_feedback_points_at_the_first_wrong_step(grade, tmp_path):
     """With the unbiased variance, linear/relu/mean pass and var is the first step that fails."""
-    from conftest import mistake_submission
+    from helpers import mistake_submission
 
     from autograder.suites import load_suite
 

@@ -4,7 +4,7 @@ full marks (DESIGN.md §7).
 
 Submissions are graded in process (tools/mutation.py: the solution notebook's namespace with the
 submission swapped in, every check of the assignment through LocalStudent, references as recorded);
-tests/test_assignments.py grades the known mistakes through the sandboxed engine.
+tests/assignments/test_assignments.py grades the known mistakes through the sandboxed engine.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, load_nb, solution_path, write_nb
+from helpers import REPO, load_nb, solution_path, write_nb
 
 ASSIGNMENT = "01_data_splits"
 BIN = os.path.dirname(sys.executable)

@@ -9,7 +9,7 @@ import math
 
 import pytest
 import torch
-from conftest import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
+from helpers import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
 
 from autograder.suites.s10_hparam_search import checks as C
 from autograder.suites.s10_hparam_search import hidden  # noqa: F401 - adds the hidden scripts to C.SCRIPTS

@@ -13,7 +13,7 @@ import io
 from contextlib import redirect_stdout
 
 import pytest
-from conftest import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
+from helpers import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
 
 from autograder.suites import load_suite
 

@@ -12,7 +12,7 @@ import os
 import sys
 
 import pytest
-from conftest import FAST_LIMITS, REPO, code_cell, load_nb, solution_path, student_path, write_nb
+from helpers import FAST_LIMITS, REPO, code_cell, load_nb, solution_path, student_path, write_nb
 
 from autograder.engine import grade_notebook
 from autograder.sandbox import namespaces

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
+from helpers import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
 
 from autograder import references
 from autograder.checks import run_check
@@ -245,7 +245,7 @@ def test_null_fits_score_zero(judge, name):
 
 
 def test_every_known_mistake_loses_its_targets_with_its_feedback(judge):
-    """The generic test (tests/test_assignments.py) grades each mistake in the sandbox; this runs the same
+    """The generic test (tests/assignments/test_assignments.py) grades each mistake in the sandbox; this runs the same
     assertions in-process, on the mistake's own group only, in a few seconds."""
     suite = load_suite(ASSIGNMENT, hidden=True, mistakes=True)
     assert len(suite.mistakes) >= 20

@@ -11,7 +11,7 @@ import stat
 import subprocess
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 RUN_AUTOGRADER = os.path.join(REPO, "autograder", "gradescope_files", "run_autograder")
 

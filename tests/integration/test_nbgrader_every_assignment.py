@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, load_nb, solution_path, write_nb
+from helpers import REPO, load_nb, solution_path, write_nb
 from test_nbgrader_course import nbgrader, submission
 
 from autograder.suites import ASSIGNMENTS

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from conftest import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
+from helpers import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
 
 from autograder.fixtures import penalties as P
 from autograder.notebooks import notebook_namespace

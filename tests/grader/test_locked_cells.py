@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from conftest import load_nb, solution_path, student_path, write_nb
+from helpers import load_nb, solution_path, student_path, write_nb
 
 from autograder.locked_cells import restore_locked_cells
 

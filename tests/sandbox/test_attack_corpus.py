@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from conftest import REPO, code_cell, load_nb, solution_path, student_path, write_nb
+from helpers import REPO, code_cell, load_nb, solution_path, student_path, write_nb
 
 from autograder.engine import grade_notebook
 from autograder.sandbox import namespaces

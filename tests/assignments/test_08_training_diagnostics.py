@@ -9,7 +9,7 @@ import math
 
 import pytest
 import torch
-from conftest import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
+from helpers import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
 from torch import nn
 
 from autograder.fixtures import diagnostics as fx

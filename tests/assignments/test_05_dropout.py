@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
+from helpers import assert_full_marks, load_nb, solution_path, with_cells_after, write_nb
 
 from autograder import references
 from autograder.checks import run_check
