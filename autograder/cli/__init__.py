@@ -1,6 +1,7 @@
 """The command line, ``autograder <command>``: one parser, one exit table, one module per command group.
 
-- :mod:`~autograder.cli.grading` — ``grade``, ``grade-batch``, ``merge-scores``, ``check-report``;
+- :mod:`~autograder.cli.grading` — ``grade``, ``check-report``;
+- :mod:`~autograder.cli.batch` — ``grade-batch``, ``merge-scores``;
 - :mod:`~autograder.cli.authoring` — ``generate``, ``references``, ``list``;
 - :mod:`~autograder.cli.distribution` — ``student-bundle``, ``gradescope-bundle``, ``gradescope-run``;
 - :mod:`~autograder.cli.options` — the options every grading command shares.
@@ -29,11 +30,11 @@ class Exit(IntEnum):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from autograder.cli import authoring, distribution, grading
+    from autograder.cli import authoring, batch, distribution, grading
 
     parser = argparse.ArgumentParser(prog="autograder", description="regnorm-lab's grader")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (grading, authoring, distribution):
+    for group in (grading, batch, authoring, distribution):
         group.register(sub)
     return parser
 

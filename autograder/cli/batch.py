@@ -1,0 +1,61 @@
+"""Commands that grade a class: ``grade-batch`` (parallel, shardable) and ``merge-scores`` (join shards)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from autograder.cli import Exit
+from autograder.cli.options import add_grading_args, limits_from_args
+
+
+def cmd_grade_batch(args) -> int:
+    from autograder import batch
+
+    if not os.path.isdir(args.directory):
+        print(f"autograder: {args.directory} is not a folder", file=sys.stderr)
+        return Exit.USAGE
+    layout, jobs = batch.discover(args.directory)
+    if args.assignment:
+        jobs = [batch.Job(j.student, args.assignment, j.notebook) for j in jobs]
+    try:
+        jobs = batch.shard(jobs, args.shard)
+    except ValueError as exc:
+        print(f"autograder: {exc}", file=sys.stderr)
+        return Exit.USAGE
+    if not jobs:
+        print(f"autograder: no notebooks found in {args.directory}", file=sys.stderr)
+        return Exit.NOT_GRADED
+    print(f"grading {len(jobs)} notebook(s) ({layout} layout) with {args.jobs} worker(s)", file=sys.stderr)
+    rows = batch.grade_batch(jobs, args.jobs, limits_from_args(args), hidden=not args.no_hidden,
+                             fork_server=not args.no_fork_server)
+    if args.output:
+        batch.write_rows(rows, args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
+    sys.stdout.write(batch.summary(rows))
+    return Exit.NOT_GRADED if any(r.error for r in rows) else Exit.OK
+
+
+def cmd_merge_scores(args) -> int:
+    from autograder import batch
+
+    n = batch.merge(args.files, args.output)
+    print(f"wrote {args.output} ({n} rows)")
+    return Exit.OK
+
+
+def register(sub) -> None:
+    b = sub.add_parser("grade-batch", help="grade a folder of submissions in parallel (flat or nbgrader layout)")
+    b.add_argument("directory", metavar="DIR", help="a folder of notebooks, or an nbgrader course / submitted/ folder")
+    b.add_argument("--jobs", "-j", type=int, default=max(1, (os.cpu_count() or 2) // 2), metavar="N",
+                   help="parallel workers (default: half the CPUs)")
+    b.add_argument("--output", "-o", metavar="FILE", help="scores file: .csv (default) or .json")
+    b.add_argument("--assignment", help="grade every notebook as this assignment")
+    b.add_argument("--shard", metavar="K/N", help="grade only submissions K, K+N, ... (K from 0) of the sorted list")
+    add_grading_args(b)
+    b.set_defaults(func=cmd_grade_batch)
+
+    m = sub.add_parser("merge-scores", help="join the score files of several shards")
+    m.add_argument("files", nargs="+", metavar="FILE")
+    m.add_argument("--output", "-o", required=True, metavar="FILE")
+    m.set_defaults(func=cmd_merge_scores)
