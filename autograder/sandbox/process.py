@@ -54,6 +54,13 @@ class StudentProcess:
         self.torch_version: str | None = None
         self.isolation = self._choose_isolation()
 
+    #: What to do when there is no sandbox (appended to the refusal and to the warnings of the fallbacks).
+    REMEDY = ("To sandbox student code, allow unprivileged user namespaces (Debian/Ubuntu: `sudo sysctl -w "
+              "kernel.unprivileged_userns_clone=1`; Ubuntu 23.10+: `sudo sysctl -w "
+              "kernel.apparmor_restrict_unprivileged_userns=0`; Docker: `--security-opt seccomp=unconfined "
+              "--security-opt apparmor=unconfined`) or run the grader as root so it can use an unprivileged "
+              "user; grading only your own work on your own machine? add --trusted-code")
+
     def _choose_isolation(self) -> str:
         """``"namespaces"`` (the sandbox), else ``"uid"`` (an unprivileged user, when the grader is root
         and that user can run this Python), else ``"none"`` — only with ``Limits.trusted_code``;
@@ -76,15 +83,16 @@ class StudentProcess:
                 os.chown(self.workdir, *user)
                 lock_secrets_for_fallback()
                 self.warning = (f"no sandbox ({sandbox_problem}): student code ran as uid {user[0]} only; the "
-                                f"course's secret files were made readable by root only for it")
+                                f"course's secret files were made readable by root only for it. {self.REMEDY}")
                 return "uid"
             drop = f"the unprivileged user (uid {user[0]}) cannot run this Python ({drop})"
         reason = f"no sandbox for student code: namespaces are unavailable ({sandbox_problem}) and {drop}"
         if not self.limits.trusted_code:
             self._log.close()
             shutil.rmtree(self.workdir, ignore_errors=True)
-            raise SandboxUnavailable(reason + "; grading refused (pass --trusted-code only for code you trust)")
-        self.warning = f"UNSANDBOXED (--trusted-code): {reason}; the student's code could read and change anything the grader can"
+            raise SandboxUnavailable(f"{reason}; grading refused. {self.REMEDY}")
+        self.warning = (f"UNSANDBOXED (--trusted-code): {reason}; the student's code could read and change anything "
+                        f"the grader can. {self.REMEDY}")
         return "none"
 
     # -- life cycle ------------------------------------------------------------------------------

@@ -157,12 +157,17 @@ def test_no_sandbox_and_no_user_drop_refuses_unless_trusted(monkeypatch):
     """Nothing fails open: without namespaces and without a working user drop, grading refuses."""
     monkeypatch.setattr(namespaces, "problem_here", lambda: "namespaces disabled for this test")
     monkeypatch.setattr("autograder.sandbox.process.unprivileged_user", lambda: None)
-    with pytest.raises(SandboxUnavailable, match="grading refused"):
+    with pytest.raises(SandboxUnavailable, match="grading refused") as refused:
         StudentProcess(Limits())
+    # The refusal says exactly what to do: enable namespaces, run as root, or trust your own code.
+    assert "kernel.unprivileged_userns_clone=1" in str(refused.value)
+    assert "kernel.apparmor_restrict_unprivileged_userns=0" in str(refused.value)
+    assert "your own work on your own machine? add --trusted-code" in str(refused.value)
     proc = StudentProcess(Limits(trusted_code=True))
     try:
         assert proc.isolation == "none"
         assert "UNSANDBOXED (--trusted-code)" in proc.warning
+        assert "sudo sysctl -w kernel.unprivileged_userns_clone=1" in proc.warning
     finally:
         proc.close()
 
