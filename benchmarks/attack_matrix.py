@@ -1,6 +1,9 @@
 """Points each attack of the corpus (tests/sandbox/test_attack_corpus.py) gains, per grading set-up.
 
-    python benchmarks/attack_matrix.py [--setups sandboxed,uid-fallback,refused,gradescope,nbgrader]
+    python benchmarks/attack_matrix.py [--setups sandboxed,uid-fallback,refused,gradescope,nbgrader] [--save FILE]
+
+``--save FILE`` keeps each set-up's column in FILE (JSON) as soon as it finishes and prints the table over
+every column FILE holds, so set-ups can be measured in separate runs and a slow one loses nothing.
 
 Set-ups:
 - sandboxed     `grade` with the namespace sandbox (the default where the kernel allows it);
@@ -29,7 +32,7 @@ import time
 from collections import defaultdict
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [REPO, os.path.join(REPO, "tests"), os.path.join(REPO, "tests", "integration")]
+sys.path[:0] = [REPO] + [os.path.join(REPO, "tests", d) for d in ("", "sandbox", "integration")]
 
 from test_attack_corpus import ASSIGNMENT, ATTACKS, attack_notebook  # noqa: E402
 
@@ -151,15 +154,23 @@ SETUPS = {"sandboxed": sandboxed, "uid-fallback": uid_fallback, "refused": refus
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument("--save", metavar="FILE", help="keep every set-up's column in this JSON file")
     args = parser.parse_args()
     chosen = [s for s in args.setups.split(",") if s]
     table: dict[str, dict[str, float | str]] = {}
+    if args.save and os.path.exists(args.save):
+        with open(args.save, encoding="utf-8") as fh:
+            table = json.load(fh)
     with tempfile.TemporaryDirectory(prefix="regnorm-attacks-") as tmp:
         paths = notebooks(tmp)
         for setup in chosen:
             t = time.monotonic()
             table[setup] = SETUPS[setup](paths, tmp)
             print(f"{setup}: {time.monotonic() - t:.0f} s", file=sys.stderr)
+            if args.save:
+                with open(args.save, "w", encoding="utf-8") as fh:
+                    json.dump(table, fh, indent=1)
+    chosen = [s for s in SETUPS if s in table]
     width = max(len(a.name) for a in ATTACKS)
     print(f"{'attack':<{width}}  {'class':<9}  " + "  ".join(f"{s:>12}" for s in chosen))
     by_class: dict[tuple[str, str], float] = defaultdict(float)

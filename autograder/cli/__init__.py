@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return Exit.INTERRUPTED
+    except BrokenPipeError:  # `autograder list | head`: the reader left; nothing is wrong
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return Exit.OK
     except Exception as exc:  # noqa: BLE001
         import traceback
 

@@ -28,12 +28,15 @@ def cmd_generate(args) -> int:
 
 
 def cmd_list(args) -> int:
+    from autograder.locked_cells import manual_points
     from autograder.suites import ASSIGNMENTS, load_suite
 
     for a in ASSIGNMENTS:
         suite = load_suite(a, hidden=True)
+        manual = manual_points(a)
+        by_hand = f", + {manual:g} points of written answers graded by hand" if manual else ""
         print(f"{a}: {suite.points():g} points ({suite.points(hidden=False):g} visible, "
-              f"{suite.points(hidden=True):g} hidden), {len(suite.checks)} checks")
+              f"{suite.points(hidden=True):g} hidden), {len(suite.checks)} checks{by_hand}")
         for g in suite.exercises():
             print(f"  {g}: {suite.points(g):g} points")
     return Exit.OK

@@ -127,3 +127,21 @@ def test_a_torch_version_other_than_the_references_is_reported(monkeypatch):
     assert any("recorded with torch 0.0.0-recorded" in n for n in result.notes), result.notes
     monkeypatch.setattr(references, "load", real)
     assert not any("recorded with torch" in n for n in grade_notebook(EXAMPLE).notes)
+
+
+def test_list_shows_autograded_and_hand_graded_points_and_survives_a_closed_pipe():
+    from autograder.locked_cells import manual_points
+    from autograder.suites import ASSIGNMENTS, load_suite
+
+    out = subprocess.run([sys.executable, "-m", "autograder", "list"], capture_output=True, text=True, cwd=REPO,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    for a in ASSIGNMENTS:
+        line = next(x for x in out.stdout.splitlines() if x.startswith(a + ":"))
+        assert f"{load_suite(a, hidden=True).points():g} points" in line
+        manual = manual_points(a)
+        assert (f"+ {manual:g} points of written answers graded by hand" in line) == bool(manual)
+    assert manual_points("01_data_splits") > 0  # the written questions exist, so the branch above is exercised
+    closed = subprocess.run(f"{sys.executable} -m autograder list | head -1", shell=True, capture_output=True,
+                            text=True, cwd=REPO, timeout=120)
+    assert "internal error" not in closed.stderr and "Traceback" not in closed.stderr
