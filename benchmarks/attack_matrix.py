@@ -127,9 +127,17 @@ def gradescope(paths: dict[str, str], tmp: str) -> dict[str, float | str]:
     return out
 
 
-def nbgrader(paths: dict[str, str], tmp: str) -> dict[str, float | str]:
-    from test_nbgrader_course import nbgrader as run_nbgrader
+def run_nbgrader(root, *args) -> None:
+    """nbgrader in a clean Jupyter environment (as the tests run it), with a limit for a whole class."""
+    from test_nbgrader_course import nbgrader_env
 
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=nbgrader_env(root),
+                          capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+
+
+def nbgrader(paths: dict[str, str], tmp: str) -> dict[str, float | str]:
     root = os.path.join(tmp, "course")
     os.makedirs(root)
     shutil.copy(os.path.join(REPO, "nbgrader_config.py"), root)
