@@ -16,13 +16,22 @@ import time
 
 from autograder import no_compile, references
 from autograder.checks import run_check
-from autograder.locked_cells import manual_points, restore_locked_cells
-from autograder.notebooks import NotebookError, cells_to_run, detect_assignment, read_notebook
-from autograder.results import CellError, NotebookResult, died
+from autograder.locked_cells import manual_points, release_of, restore_locked_cells
+from autograder.notebooks import (
+    NotebookError,
+    cells_to_run,
+    declared_assignment,
+    detect_assignment,
+    gradable_problem,
+    missing_feedback,
+    read_submission,
+    structure_notes,
+)
+from autograder.results import CellError, NotebookResult, Status, died
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.process import SandboxUnavailable, StudentDied, StudentProcess
 from autograder.student import RemoteStudent
-from autograder.suites import load_suite
+from autograder.suites import assignment_from_filename, load_suite
 
 
 def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
@@ -38,8 +47,10 @@ def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
     nb = _read(path, result)
     if nb is None:
         return result
-    result.notes += restore_locked_cells(nb, result.assignment)
-    result.manual_points = manual_points(result.assignment)
+    release = release_of(result.assignment)
+    result.notes += structure_notes(nb, release)
+    result.notes += restore_locked_cells(nb, result.assignment, release)
+    result.manual_points = manual_points(result.assignment, release)
     try:
         proc = StudentProcess(limits, zygote).start()  # imports torch while we load the checks
     except SandboxUnavailable as exc:  # DESIGN.md §1: no sandbox, no user drop, not trusted: refuse
@@ -62,6 +73,7 @@ def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
         student = RemoteStudent(proc, limits.call_timeout)
         result.checks = [died(c, proc.dead_reason) if proc.dead_reason else run_check(c, student, refs.of(c.name))
                          for c in checks]
+        _explain_missing(nb, release, result)
     finally:
         proc.close()
         result.duration_s = round(time.monotonic() - started, 3)
@@ -69,18 +81,43 @@ def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
 
 
 def _read(path: str, result: NotebookResult) -> dict | None:
-    """The notebook, with ``result.assignment`` set; None (and ``result.error``) if it cannot be graded."""
+    """The notebook, with ``result.assignment`` set; None (and ``result.error``, one line) if it cannot be
+    graded (docs/BAD_INPUT.md)."""
     try:
-        nb = read_notebook(path)
+        submission = read_submission(path)
     except NotebookError as exc:
         result.error = str(exc)
+        return None
+    nb = submission.nb
+    result.notes += submission.notes
+    problem = gradable_problem(nb)
+    if problem:
+        result.error = problem
+        return None
+    declared = declared_assignment(nb)
+    if result.assignment and declared and declared != result.assignment:
+        result.error = (f"this is a notebook of {declared} (its metadata says so), not of {result.assignment}: "
+                        f"submit the {result.assignment} notebook, or grade this one as {declared}")
         return None
     result.assignment = result.assignment or detect_assignment(nb, path)
     if result.assignment is None:
         result.error = ("cannot tell which assignment this notebook is (no regnorm metadata and an "
                         "unrecognised file name); pass --assignment")
         return None
+    named = assignment_from_filename(path)
+    if declared and named and named != declared:
+        result.notes.append(f"the file name suggests {named}, but the notebook is {declared} (its metadata): "
+                            f"graded as {declared}")
     return nb
+
+
+def _explain_missing(nb: dict, release: dict | None, result: NotebookResult) -> None:
+    """A check that found its function undefined says why, where the notebook shows it (cell deleted, raised)."""
+    for c in result.checks:
+        if c.status == Status.MISSING:
+            why = missing_feedback(nb, release, c.exercise, result.cell_errors)
+            if why and why not in c.feedback:
+                c.feedback = (c.feedback + "\n" + why) if c.feedback else why
 
 
 def _ready(proc: StudentProcess, refs: references.References, result: NotebookResult) -> bool:

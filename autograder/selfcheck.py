@@ -47,16 +47,22 @@ def check(exercise: str, hidden: bool = False, *, namespace: dict | None = None,
         # Inside `autograder grade` the grader runs every check itself, out of process.
         return Score(0.0)
     ns = namespace if namespace is not None else sys._getframe(1).f_globals
+    results, hidden_points = _results(exercise, hidden, ns)
+    earned = round(sum(r.score for r in results), 4)
+    if not quiet:
+        print(render(exercise, results, hidden, hidden_points))
+    return Score(earned)
+
+
+def _results(exercise: str, hidden: bool, ns: dict) -> tuple[list, float]:
+    """The results of ``exercise``'s visible (or hidden) checks on ``ns``, and its hidden points."""
     assignment, suite = _find_assignment(exercise, ns)
     if hidden:
         suite = load_suite(assignment, hidden=True)
     refs = references.load(assignment, hidden=hidden)
     student = LocalStudent(ns)
     results = [run_check(c, student, refs.of(c.name)) for c in suite.select(exercise, hidden=hidden)]
-    earned = round(sum(r.score for r in results), 4)
-    if not quiet:
-        print(render(exercise, results, hidden, refs.hidden_points.get(exercise, 0.0)))
-    return Score(earned)
+    return results, refs.hidden_points.get(exercise, 0.0)
 
 
 def render(exercise: str, results, hidden: bool, hidden_points: float) -> str:
@@ -75,3 +81,76 @@ def render(exercise: str, results, hidden: bool, hidden_points: float) -> str:
         lead = "visible checks passed" if all_passed else "some visible checks failed"
         lines.append(f"  -> {lead}; {more}.")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------- from a terminal
+def run_file(path: str, exercises: list[str] | None = None, cell_timeout: float = 300.0, verbose: bool = False,
+             out=None) -> int:
+    """``autograder selfcheck NN_name.py`` (or ``.ipynb``): the self-check from a terminal.
+
+    Runs the cells the grader runs (not the ``skip-when-grading`` training and plot cells, not the test
+    cells) in this process, in the file's folder, like a kernel would; a cell that raises is reported in
+    one line and the next one runs. Then runs the visible checks of every exercise (or ``exercises``)
+    on what the cells defined and prints what the notebook's self-check cells print. Returns an exit
+    status: 0 every visible check passed, 1 some did not, 3 the file cannot be read.
+    """
+    import contextlib
+    import io
+
+    from autograder.cli import Exit
+    from autograder.notebooks import NotebookError, cells_to_run, detect_assignment, read_submission
+    from autograder.student import _alarm
+
+    out = out or sys.stdout
+    try:
+        submission = read_submission(path)
+    except NotebookError as exc:
+        print(f"{path}: cannot self-check: {exc}", file=out)
+        return Exit.NOT_GRADED
+    assignment = detect_assignment(submission.nb, path)
+    if assignment is None:
+        print(f"{path}: cannot tell which assignment this is (no regnorm metadata and an unrecognised file name); "
+              f"name the file NN_name.py, e.g. 05_dropout.py", file=out)
+        return Exit.NOT_GRADED
+    suite = load_suite(assignment, hidden=False)
+    wanted = exercises or suite.exercises()
+    unknown = [e for e in wanted if e not in suite.exercises()]
+    if unknown:
+        print(f"{path}: no exercise {', '.join(unknown)} in {assignment}; known: {', '.join(suite.exercises())}",
+              file=out)
+        return Exit.USAGE
+    for note in submission.notes:
+        print(f"note: {note}", file=out)
+    ns: dict = {"__name__": "__main__", "__file__": os.path.abspath(path), "REGNORM_ASSIGNMENT": assignment}
+    cwd = os.getcwd()
+    folder = os.path.dirname(os.path.abspath(path))
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)  # the file's own helper modules import as in a kernel started there
+    try:
+        os.chdir(folder)
+        for cell in cells_to_run(submission.nb):
+            sink = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
+            try:
+                with sink, _alarm(cell_timeout):
+                    exec(compile(cell.source, f"<cell {cell.index}>", "exec"), ns)
+            except BaseException as exc:  # noqa: BLE001 - the student's cell: report it and go on, like the grader
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                first = str(exc).splitlines()[0] if str(exc) else ""
+                print(f"cell #{cell.index} raised {type(exc).__name__}: {first}"[:300], file=out)
+        earned = total = 0.0
+        passed = True
+        for exercise in wanted:
+            results, hidden_points = _results(exercise, False, ns)
+            print(render(exercise, results, False, hidden_points) + "\n", file=out)
+            earned += sum(r.score for r in results)
+            total += sum(r.points for r in results)
+            passed = passed and all(r.passed for r in results)
+    finally:
+        os.chdir(cwd)
+        if added and folder in sys.path:
+            sys.path.remove(folder)
+    print(f"{assignment}: visible checks {earned:g}/{total:g} points (hidden checks run when you submit; "
+          f"`autograder grade {os.path.basename(path)}` shows the grade you would get)", file=out)
+    return Exit.OK if passed else Exit.NOT_PASSED

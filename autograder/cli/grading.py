@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from autograder.cli import Exit
@@ -13,37 +12,33 @@ from autograder.results import Status, mark
 def cmd_grade(args) -> int:
     from autograder import no_compile
     from autograder.engine import grade_notebook
-    from autograder.notebooks import find_notebooks
+    from autograder.notebooks import find_submissions
     from autograder.reports import RENDERERS, write_atomic
-    from autograder.results import GradingRun
+    from autograder.results import GradingRun, NotebookResult
 
-    notebooks = find_notebooks(args.paths)
-    if not notebooks:
-        print("autograder: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
-        return Exit.NOT_GRADED
+    found = find_submissions(args.paths)
     no_compile.GRADER_OPT_IN = True  # this process only grades: no torch.compile (autograder.no_compile)
     run = GradingRun()
     grader_failed = False
     limits = limits_from_args(args)
     zygote = None
-    if len(notebooks) > 1 and not args.no_fork_server:
+    if sum(f.error is None for f in found) > 1 and not args.no_fork_server:
         from autograder.sandbox.zygote import shared_zygote
 
         zygote = shared_zygote()  # import torch once, fork one student process per notebook
-    for path in notebooks:
-        if not os.path.exists(path):
-            from autograder.results import NotebookResult
-
-            run.notebooks.append(NotebookResult(path, args.assignment, error="no such file"))
+    for entry in found:
+        if entry.error:  # a folder with nothing to grade: one line in the report, the others are graded
+            run.notebooks.append(NotebookResult(entry.path, args.assignment, error=entry.error))
             continue
         try:
-            result = grade_notebook(path, limits, hidden=not args.no_hidden, assignment=args.assignment, zygote=zygote)
+            result = grade_notebook(entry.path, limits, hidden=not args.no_hidden, assignment=args.assignment,
+                                    zygote=zygote)
         except Exception as exc:  # noqa: BLE001 - a grader bug costs this notebook only, never the others
-            from autograder.results import NotebookResult
-
-            result = NotebookResult(path, args.assignment, error=f"grader error (a bug, please report it): "
-                                                                  f"{type(exc).__name__}: {exc}"[:500])
+            result = NotebookResult(entry.path, args.assignment, error=f"grader error (a bug, please report it): "
+                                                                       f"{type(exc).__name__}: {exc}"[:500])
             grader_failed = True
+        if result.error:  # one line in every report format
+            result.error = " ".join(result.error.split())
         run.notebooks.append(result)
     text = RENDERERS[args.format](run)
     if args.output:
@@ -91,8 +86,15 @@ def cmd_check_report(args) -> int:
     return Exit.OK if all(c["status"] == Status.PASSED for c in checks) else Exit.NOT_PASSED
 
 
+def cmd_selfcheck(args) -> int:
+    """Run a submission's cells here and print its visible checks (docs/STUDENTS-PY.md)."""
+    from autograder.selfcheck import run_file
+
+    return run_file(args.path, args.exercises or None, cell_timeout=args.cell_timeout, verbose=args.verbose)
+
+
 def register(sub) -> None:
-    g = sub.add_parser("grade", help="grade notebooks (a file or a folder of them)")
+    g = sub.add_parser("grade", help="grade notebooks or .py percent-format scripts (files or folders of them)")
     g.add_argument("paths", nargs="+", metavar="PATH")
     from autograder.reports import RENDERERS
 
@@ -102,6 +104,13 @@ def register(sub) -> None:
     g.add_argument("--fail-under", type=float, metavar="POINTS", help="exit 1 if the total is below POINTS")
     add_grading_args(g)
     g.set_defaults(func=cmd_grade)
+
+    s = sub.add_parser("selfcheck", help="a notebook's or .py script's self-check in a terminal (visible checks)")
+    s.add_argument("path", metavar="PATH", help="NN_name.py (jupytext percent format) or NN_name.ipynb")
+    s.add_argument("exercises", nargs="*", metavar="EXERCISE", help="only these exercises (default: all)")
+    s.add_argument("--cell-timeout", type=float, default=300.0, metavar="S", help="seconds per cell (default 300)")
+    s.add_argument("--verbose", "-v", action="store_true", help="show what the cells print")
+    s.set_defaults(func=cmd_selfcheck)
 
     c = sub.add_parser("check-report", help="exit 0 iff every check of GROUP passed in a JSON report (CI steps)")
     c.add_argument("report", metavar="REPORT.json", help="written by `autograder grade --format json --output`")
