@@ -9,6 +9,18 @@ Two layouts are understood:
 Each worker is a separate process (spawned, so no torch state is forked) that grades one notebook at a
 time, each in its own student process. ``--shard K/N`` grades every N-th submission starting at K, so a
 class can be split over a CI matrix / Slurm array / indexed Job; :func:`merge` joins the shards' files.
+
+Scores file: one row per notebook, the columns :data:`FIELDS`, then ``feedback`` (the feedback file,
+relative to the scores file) and one column per check, ``<assignment>/<check name>`` holding the
+check's score (empty when the notebook could not be graded), assignments in course order and each
+assignment's checks in its suite's order. Rows are sorted by student, assignment, notebook, so a
+merged set of shards is the same file as one unsharded run (durations aside).
+
+Feedback files: ``feedback/<student>/<assignment>.md`` beside the scores file (nbgrader layout with
+several notebooks in one assignment folder: ``<assignment>-<notebook>.md``; a notebook whose
+assignment is unknown: ``<notebook>.md``), Markdown: score, every check with its points, visible or
+hidden, status and feedback, the notes, cell errors, manual points pending, or why the notebook could
+not be graded. They hold hidden checks' feedback: read them before handing them back.
 """
 
 from __future__ import annotations
@@ -20,9 +32,13 @@ import multiprocessing
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 FIELDS = ("student", "assignment", "notebook", "score", "max_score", "error", "duration_s")
+#: Columns after :data:`FIELDS`, before the per-check columns.
+EXTRA_FIELDS = ("feedback",)
+#: The feedback files' folder, beside the scores file.
+FEEDBACK_DIR = "feedback"
 
 
 @dataclass
@@ -30,6 +46,9 @@ class Job:
     student: str
     assignment: str | None
     notebook: str
+    #: the feedback file's name under ``feedback/`` without ``.md`` (``student/assignment``); ``None``:
+    #: ``student/<graded assignment>`` once the notebook is graded (flat layout)
+    feedback: str | None = None
 
 
 @dataclass
@@ -41,6 +60,10 @@ class Row:
     max_score: float
     error: str
     duration_s: float
+    #: ``{"<assignment>/<check name>": score}`` in the suite's order; empty when not graded
+    checks: dict[str, float] = field(default_factory=dict)
+    #: the feedback file, relative to the scores file (``feedback/alice/01_data_splits.md``); "" if none
+    feedback: str = ""
 
 
 def discover(directory: str) -> tuple[str, list[Job]]:
@@ -59,10 +82,11 @@ def discover(directory: str) -> tuple[str, list[Job]]:
             adir = os.path.join(sdir, assignment)
             if not os.path.isdir(adir) or assignment.startswith("."):
                 continue
-            for f in sorted(os.listdir(adir)):
-                if f.endswith(".ipynb"):
-                    jobs.append(Job(student, assignment if assignment in ASSIGNMENTS else None,
-                                    os.path.join(adir, f)))
+            notebooks = [f for f in sorted(os.listdir(adir)) if f.endswith(".ipynb")]
+            for f in notebooks:
+                name = assignment if len(notebooks) == 1 else f"{assignment}-{f[: -len('.ipynb')]}"
+                jobs.append(Job(student, assignment if assignment in ASSIGNMENTS else None,
+                                os.path.join(adir, f), feedback=f"{student}/{name}"))
     if jobs:
         return "nbgrader", jobs
     flat = [Job(f[: -len(".ipynb")], None, os.path.join(directory, f))
@@ -70,9 +94,10 @@ def discover(directory: str) -> tuple[str, list[Job]]:
     return "flat", flat
 
 
-def _grade_one(job: Job, limits, hidden: bool, fork_server: bool = True) -> Row:
+def _grade_one(job: Job, limits, hidden: bool, fork_server: bool = True, feedback_dir: str | None = None) -> Row:
     """Runs in a worker process."""
     from autograder.engine import grade_notebook
+    from autograder.results import NotebookResult
     from autograder.sandbox.zygote import shared_zygote
 
     started = time.monotonic()
@@ -83,11 +108,85 @@ def _grade_one(job: Job, limits, hidden: bool, fork_server: bool = True) -> Row:
         error = result.error or ""
         if not error and result.notes and any("could not start" in n for n in result.notes):
             error = "; ".join(result.notes)
-        return Row(job.student, result.assignment, job.notebook, result.score, result.max_score, error,
-                   round(time.monotonic() - started, 3))
+        row = Row(job.student, result.assignment, job.notebook, float(result.score), float(result.max_score), error,
+                  round(time.monotonic() - started, 3),
+                  checks={f"{result.assignment}/{c.name}": float(c.score) for c in result.checks})
     except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the batch
-        return Row(job.student, job.assignment, job.notebook, 0.0, 0.0, f"grader error: {exc}",
-                   round(time.monotonic() - started, 3))
+        result = NotebookResult(job.notebook, job.assignment, error=f"grader error: {exc}")
+        row = Row(job.student, job.assignment, job.notebook, 0.0, 0.0, f"grader error: {exc}",
+                  round(time.monotonic() - started, 3))
+    if feedback_dir:
+        row.feedback = write_feedback(feedback_dir, job, result, row.error)
+    return row
+
+
+def feedback_name(job: Job, assignment: str | None) -> str:
+    """The feedback file's path under the feedback folder: ``student/assignment.md``."""
+    if job.feedback:
+        return job.feedback + ".md"
+    stem = os.path.splitext(os.path.basename(job.notebook))[0]
+    return f"{job.student}/{assignment or stem}.md"
+
+
+def write_feedback(feedback_dir: str, job: Job, result, error: str = "") -> str:
+    """Write ``result``'s feedback file; returns its path relative to the scores file's folder."""
+    from autograder.reports import write_atomic
+
+    name = feedback_name(job, result.assignment)
+    write_atomic(os.path.join(feedback_dir, *name.split("/")), render_feedback(job.student, result, error))
+    return f"{os.path.basename(os.path.normpath(feedback_dir))}/{name}"
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _fenced(text: str) -> list[str]:
+    longest, run = 0, 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return [fence + "text", text, fence]
+
+
+def render_feedback(student: str, result, error: str = "") -> str:
+    """One student's feedback on one notebook, in Markdown (what an instructor hands back)."""
+    from autograder.results import mark
+
+    assignment = result.assignment or "unknown assignment"
+    lines = [f"# {assignment}: feedback for {student}", "",
+             f"- Notebook: `{os.path.basename(result.path)}`"]
+    error = error or result.error or ""
+    if result.error:
+        lines.append(f"- Score: **0** (the notebook could not be graded: {_cell(result.error)})")
+    else:
+        lines.append(f"- Score: **{result.score:g}/{result.max_score:g}** autograded points")
+        if error:
+            lines.append(f"- Grading problem: {_cell(error)}")
+    if result.manual_points:
+        lines.append(f"- Written answers: {result.manual_points:g} more points, graded by hand (pending; not in "
+                     "the score above)")
+    if result.notes:
+        lines += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in result.notes]
+    if result.cell_errors:
+        lines += ["", "## Errors in cells", ""]
+        lines += [f"- cell #{e.index} raised {e.error_type}: {_cell(e.message)}" for e in result.cell_errors]
+    exercises: dict[str, list] = {}
+    for c in result.checks:
+        exercises.setdefault(c.exercise, []).append(c)
+    for exercise, checks in exercises.items():
+        score, points = sum(c.score for c in checks), sum(c.points for c in checks)
+        lines += ["", f"## {exercise}: {round(score, 4):g}/{round(points, 4):g}", "",
+                  "| check | | points | result |", "|---|---|---|---|"]
+        for c in checks:
+            lines.append(f"| {_cell(c.title)} (`{c.name}`) | {'hidden' if c.hidden else 'visible'} | "
+                         f"{c.score:g}/{c.points:g} | {mark(c.status)} |")
+        for c in checks:
+            if c.feedback and not c.passed:
+                lines += ["", f"**{_cell(c.title)}** (`{c.name}`, {'hidden' if c.hidden else 'visible'}, "
+                              f"{c.score:g}/{c.points:g}):", ""] + _fenced(c.feedback)
+    return "\n".join(lines) + "\n"
 
 
 def _worker_init() -> None:
@@ -121,11 +220,12 @@ def shard(jobs: list[Job], spec: str | None) -> list[Job]:
 
 
 def grade_batch(jobs: list[Job], jobs_n: int = 1, limits=None, hidden: bool = True, progress: bool | None = None,
-                fork_server: bool = True) -> list[Row]:
+                fork_server: bool = True, feedback_dir: str | None = None) -> list[Row]:
     """Grade every job with ``jobs_n`` worker processes; rows come back in the jobs' order.
 
     ``fork_server``: fork student processes from a zygote that has imported torch (DESIGN.md §6)
-    instead of starting a fresh Python for each.
+    instead of starting a fresh Python for each. ``feedback_dir``: write one feedback file per
+    notebook there (:func:`render_feedback`).
     """
     from tqdm import tqdm
 
@@ -139,54 +239,115 @@ def grade_batch(jobs: list[Job], jobs_n: int = 1, limits=None, hidden: bool = Tr
     try:
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=max(1, jobs_n), mp_context=ctx, initializer=_worker_init) as pool:
-            futures = {pool.submit(_grade_one, job, limits, hidden, fork_server): i for i, job in enumerate(jobs)}
+            futures = {pool.submit(_grade_one, job, limits, hidden, fork_server, feedback_dir): i
+                       for i, job in enumerate(jobs)}
             for fut in cf.as_completed(futures):
                 i = futures[fut]
                 try:
                     rows[i] = fut.result()
                 except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the OOM killer
+                    from autograder.results import NotebookResult
+
                     job = jobs[i]
                     rows[i] = Row(job.student, job.assignment, job.notebook, 0.0, 0.0, f"worker failed: {exc}", 0.0)
+                    if feedback_dir:
+                        rows[i].feedback = write_feedback(
+                            feedback_dir, job, NotebookResult(job.notebook, job.assignment, error=rows[i].error))
                 bar.update(1)
     finally:
         bar.close()
     return [r for r in rows if r is not None]
 
 
+def sort_rows(rows: list[Row]) -> list[Row]:
+    """The order of every scores file: student, assignment, notebook (sharded or not)."""
+    return sorted(rows, key=lambda r: (r.student, r.assignment or "", r.notebook))
+
+
+def check_columns(rows: list[Row]) -> list[str]:
+    """The per-check columns: assignments in course (name) order, each one's checks in suite order."""
+    by_assignment: dict[str, dict[str, None]] = {}
+    for r in rows:
+        for name in r.checks:
+            by_assignment.setdefault(name.split("/", 1)[0], {})[name] = None
+    return [name for a in sorted(by_assignment) for name in by_assignment[a]]
+
+
+def _row_dict(r: Row) -> dict:
+    d = asdict(r)
+    d["checks"] = dict(r.checks)
+    return d
+
+
 def write_rows(rows: list[Row], path: str) -> None:
-    """``.json`` -> a JSON list of row objects; anything else -> CSV with a header."""
+    """``.json`` -> a JSON list of row objects (``checks``: name -> score); anything else -> CSV with a
+    header: :data:`FIELDS`, ``feedback``, then one column per check (:func:`check_columns`)."""
     from autograder.reports import write_atomic
 
     if path.endswith(".json"):
-        write_atomic(path, json.dumps([asdict(r) for r in rows], indent=1) + "\n")
+        write_atomic(path, json.dumps([_row_dict(r) for r in rows], indent=1) + "\n")
         return
     import io
 
+    columns = check_columns(rows)
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=(*FIELDS, *EXTRA_FIELDS, *columns), lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in asdict(r).items()})
+        d = {k: ("" if v is None else v) for k, v in asdict(r).items() if k != "checks"}
+        d.update({name: r.checks.get(name, "") for name in columns})
+        writer.writerow(d)
     write_atomic(path, buf.getvalue())
 
 
 def read_rows(path: str) -> list[dict]:
+    """The rows of a scores file as dicts (CSV: the per-check columns gathered under ``checks``)."""
     if path.endswith(".json"):
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
     with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+        reader = csv.DictReader(fh)
+        columns = [c for c in (reader.fieldnames or []) if c not in FIELDS and c not in EXTRA_FIELDS]
+        rows = []
+        for r in reader:
+            d = {k: r.get(k, "") for k in (*FIELDS, *EXTRA_FIELDS)}
+            d["checks"] = {c: float(r[c]) for c in columns if r.get(c) not in (None, "")}
+            rows.append(d)
+        return rows
 
 
 def merge(paths: list[str], out: str) -> int:
-    """Join shard files (CSV or JSON) into one, sorted by student, assignment, notebook."""
+    """Join shard files (CSV or JSON) into one, sorted by student, assignment, notebook.
+
+    The feedback files beside each shard file are copied beside ``out`` (same relative paths), unless
+    the shards already wrote them there (e.g. a shared volume).
+    """
+    import shutil
+
     rows = []
+    missing = []
+    out_dir = os.path.dirname(os.path.abspath(out))
     for p in paths:
+        part_dir = os.path.dirname(os.path.abspath(p))
         for r in read_rows(p):
-            rows.append(Row(r["student"], r["assignment"] or None, r["notebook"], float(r["score"]),
-                            float(r["max_score"]), r["error"] or "", float(r["duration_s"] or 0)))
-    rows.sort(key=lambda r: (r.student, r.assignment or "", r.notebook))
-    write_rows(rows, out)
+            row = Row(r["student"], r["assignment"] or None, r["notebook"], float(r["score"]),
+                      float(r["max_score"]), r["error"] or "", float(r["duration_s"] or 0),
+                      checks={k: float(v) for k, v in (r.get("checks") or {}).items()},
+                      feedback=r.get("feedback") or "")
+            rows.append(row)
+            if not row.feedback:
+                continue
+            src = os.path.normpath(os.path.join(part_dir, row.feedback))
+            dst = os.path.normpath(os.path.join(out_dir, row.feedback))
+            if not os.path.isfile(src):
+                missing.append(src)
+            elif os.path.realpath(src) != os.path.realpath(dst):
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                shutil.copyfile(src, dst)
+    if missing:
+        print(f"autograder: {len(missing)} feedback file(s) not found beside their shard file, e.g. {missing[0]}",
+              file=sys.stderr)
+    write_rows(sort_rows(rows), out)
     return len(rows)
 
 

@@ -1,10 +1,11 @@
-"""Renderings of one :class:`~autograder.results.GradingRun`: terminal, JSON, Gradescope, JUnit."""
+"""Renderings of one :class:`~autograder.results.GradingRun`: terminal, JSON, Gradescope, JUnit, GitHub Classroom."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 
+from autograder.reports.classroom import render_classroom, render_classroom_output
 from autograder.reports.gradescope import render_gradescope
 from autograder.reports.json_report import render_json
 from autograder.reports.junit import render_junit
@@ -15,6 +16,8 @@ RENDERERS = {
     "json": render_json,
     "gradescope": render_gradescope,
     "junit": render_junit,
+    "classroom": render_classroom,
+    "classroom-output": render_classroom_output,
 }
 
 
