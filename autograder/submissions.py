@@ -46,4 +46,4 @@ def notebook_to_script(nb: dict) -> str:
     import jupytext
     import nbformat
 
-    return jupytext.writes(nbformat.from_dict(nb), fmt="py:percent")
+    return jupytext.writes(nbformat.reads(json.dumps(nb), as_version=4), fmt="py:percent")
