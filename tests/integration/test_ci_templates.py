@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,22 +71,21 @@ def test_github_classroom_template_structure():
         text = s.get("run", "") + str(s.get("with", {}).get("setup-command", ""))
         for bad in ("pip install -e", "pip install .", "-r submission", "make", "pytest", "source submission"):
             assert bad not in text, (s.get("name"), bad)
-    graders = [s for s in steps if s.get("uses") == COMMAND_GRADER]
-    suite = load_suite(wf["env"]["ASSIGNMENT"], hidden=True)
-    assert {s["with"]["test-name"]: s["with"]["max-score"] for s in graders} == {g: suite.points(g) for g in suite.exercises()}
-    for s in graders:
-        assert {"test-name", "command", "timeout", "max-score"} <= set(s["with"])
+    # One grading step writes the result (one test per check) for the reporter, which is the last step.
+    grade = next(s for s in steps if '"$GRADER" grade' in s.get("run", ""))
+    assert "--format classroom-output" in grade["run"] and '>> "$GITHUB_OUTPUT"' in grade["run"]
+    assert "env -u GITHUB_OUTPUT" in grade["run"]  # the grader (and the student's code) never sees that file
+    assert not any(s.get("uses") == COMMAND_GRADER for s in steps)
     reporter = steps[-1]
     assert reporter["uses"] == REPORTER
-    ids = [s["id"] for s in graders]
-    assert reporter["with"]["runners"].split(",") == ids
-    assert reporter["env"] == {f"{i.upper()}_RESULTS": f"${{{{ steps.{i}.outputs.result }}}}" for i in ids}
+    runners = reporter["with"]["runners"]
+    assert re.fullmatch(r"([a-zA-Z0-9]+,)*[a-zA-Z0-9]+", runners)  # the reporter's own pattern (src/main.js)
+    assert runners.split(",") == [grade["id"]]
+    assert reporter["env"] == {f"{grade['id'].upper()}_RESULTS": f"${{{{ steps.{grade['id']}.outputs.result }}}}"}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("notebook,full", [(solution_path("01_data_splits"), True), (EXAMPLE, False)],
-                         ids=["solution", "example"])
-def test_github_classroom_commands_grade_the_notebook(notebook, full, tmp_path):
+def run_classroom_grade_step(notebook, tmp_path, grader=GRADER) -> dict:
+    """Run the template's grading step as GitHub would (bash -e) and decode its ``result`` output."""
     wf = load("github-classroom.yml")
     steps = github_steps(wf)
     assignment = wf["env"]["ASSIGNMENT"]
@@ -94,27 +95,45 @@ def test_github_classroom_commands_grade_the_notebook(notebook, full, tmp_path):
     marker = str(tmp_path / "student-code-ran")
     plant_traps(workspace / "submission", marker)
     plant_traps(workspace, marker)
-    env = ci_env({**wf["env"], "GRADER": GRADER, "REPORT": tmp_path / "report.json", "CI": "true"})
-
+    output = tmp_path / "github_output"
+    output.write_text("earlier=1\n")
+    env = ci_env({**wf["env"], "GRADER": grader, "GRADER_PYTHON": sys.executable, "RESULT": tmp_path / "result",
+                  "GITHUB_OUTPUT": output, "CI": "true"})
     grade_step = next(s for s in steps if '"$GRADER" grade' in s.get("run", ""))
     proc = shell(grade_step["run"], workspace, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    earned = 0.0
-    for s in (s for s in steps if s.get("uses") == COMMAND_GRADER):
-        proc = shell(s["with"]["command"], workspace, env)
-        assert proc.returncode in (0, 1), proc.stdout + proc.stderr
-        assert s["with"]["test-name"] in proc.stdout
-        earned += s["with"]["max-score"] if proc.returncode == 0 else 0
-    total = load_suite(assignment, hidden=True).points()
-    with open(tmp_path / "report.json", encoding="utf-8") as fh:
-        (nb,) = json.load(fh)["notebooks"]
-    groups = {c["exercise"]: 0.0 for c in nb["checks"]}
-    for g in groups:
-        checks = [c for c in nb["checks"] if c["exercise"] == g]
-        groups[g] = sum(c["points"] for c in checks) if all(c["status"] == "passed" for c in checks) else 0.0
-    assert earned == sum(groups.values())  # a step earns its points iff its whole group passed
-    assert (earned == total) if full else (nb["score"] < total and earned < total), earned
     assert not os.path.exists(marker), "the grading job ran a file from the student's repository"
+    assert not os.path.exists(tmp_path / "result")
+    lines = output.read_text().splitlines()
+    assert lines[0] == "earlier=1" and len(lines) == 2 and lines[1].startswith("result=")  # appended, once
+    # the reporter: process.env[`${runner.toUpperCase()}_RESULTS`], base64 -> JSON
+    return json.loads(base64.b64decode(lines[1][len("result="):]).decode("utf-8"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook,full", [(solution_path("01_data_splits"), True), (EXAMPLE, False)],
+                         ids=["solution", "example"])
+def test_github_classroom_step_reports_every_checks_points(notebook, full, tmp_path):
+    result = run_classroom_grade_step(notebook, tmp_path)
+    suite = load_suite("01_data_splits", hidden=True)
+    assert result["version"] == 1 and result["max_score"] == suite.points()
+    assert [t["name"] for t in result["tests"]] == [f"01_data_splits: {c.name}" for c in suite.checks]
+    points = sum(t["score"] for t in result["tests"])  # what the reporter sends Classroom
+    if full:
+        assert result["status"] == "pass" and points == suite.points()
+    else:  # partial credit per check, not all-or-nothing per exercise
+        assert result["status"] == "fail" and 0 < points < suite.points()
+        assert any(0 < t["score"] < c.points for t, c in zip(result["tests"], suite.checks, strict=True))
+
+
+def test_github_classroom_step_without_a_finished_grading_gives_zero(tmp_path):
+    crash = tmp_path / "crashing-grader"
+    crash.write_text("#!/bin/sh\necho 'result=forged' > \"$RESULT\"\nkill -9 $$\n")
+    crash.chmod(0o755)
+    result = run_classroom_grade_step(EXAMPLE, tmp_path, grader=crash)
+    assert result["status"] == "error" and result["max_score"] == load_suite("01_data_splits", hidden=True).points()
+    (test,) = result["tests"]
+    assert test["score"] == 0 and "grading did not finish (exit 137)" in test["message"]
 
 
 def test_check_report_without_a_report_fails(tmp_path):
