@@ -85,8 +85,9 @@ def test_grading_pipeline_with_a_stand_in_student_process(case):
 @given(case=fuzz.submissions())
 def test_real_grade_notebook(case):
     """A few cases through the real pipeline: a sandboxed student process forked from the shared zygote."""
-    from autograder.sandbox.zygote import shared_zygote
     from helpers import FAST_LIMITS
+
+    from autograder.sandbox.zygote import shared_zygote
 
     def grade(path):
         return engine.grade_notebook(path, FAST_LIMITS, zygote=shared_zygote())
