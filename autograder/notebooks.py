@@ -30,13 +30,11 @@ MAX_CELL_CHARS = 1_000_000
 #: Submission file types: notebooks, and jupytext percent-format scripts (:mod:`autograder.submissions`).
 NOTEBOOK_EXT, SCRIPT_EXT = ".ipynb", ".py"
 
-_MAGIC = ((b"PK\x03\x04", "a ZIP archive: unpack it and submit the .ipynb inside"),
-          (b"%PDF", "a PDF document: submit the .ipynb file itself, not a printout"),
-          (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-          (b"\x1f\x8b", "a gzip archive: unpack it and submit the .ipynb inside"),
-          (b"7z\xbc\xaf", "a 7-Zip archive: unpack it and submit the .ipynb inside"),
-          (b"Rar!", "a RAR archive: unpack it and submit the .ipynb inside"),
-          (b"\x7fELF", "a program (ELF binary)"))
+_UNPACK = ": unpack it and submit the .ipynb inside"
+_MAGIC = ((b"PK\x03\x04", "a ZIP archive", _UNPACK), (b"%PDF", "a PDF document", ": submit the .ipynb file itself"),
+          (b"\x89PNG", "a PNG image", ""), (b"\xff\xd8\xff", "a JPEG image", ""), (b"GIF8", "a GIF image", ""),
+          (b"\x1f\x8b", "a gzip archive", _UNPACK), (b"7z\xbc\xaf", "a 7-Zip archive", _UNPACK),
+          (b"Rar!", "a RAR archive", _UNPACK), (b"\x7fELF", "a program (ELF binary)", ""))
 
 
 class NotebookError(ValueError):
@@ -122,7 +120,7 @@ def find_notebooks(paths: list[str]) -> list[str]:
 # -------------------------------------------------------------------------------------------- reading
 def _read_bytes(path: str, limit: int) -> bytes:
     if not os.path.lexists(path):
-        raise NotebookError("no such file")
+        raise NotebookError("no such file or folder")
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -161,9 +159,9 @@ def decode_text(raw: bytes) -> tuple[str, list[str]]:
                                     f"valid {encoding.upper()} text") from None
             return text, ([] if encoding == "utf-8-sig" else
                           [f"the file was saved as {encoding.upper()}, not UTF-8; it was read as {encoding.upper()}"])
-    for magic, what in _MAGIC:
+    for magic, what, advice in _MAGIC:
         if raw.startswith(magic):
-            raise NotebookError(f"the file is {what}, not a notebook")
+            raise NotebookError(f"the file is {what}, not a notebook{advice}")
     if b"\x00" in raw:
         raise NotebookError("the file is binary data, not a notebook (a notebook is JSON text)")
     try:

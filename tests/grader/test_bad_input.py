@@ -45,6 +45,9 @@ def _no_cells() -> dict:
 #: Refused files: name -> (how to make it, the reason's text).
 REFUSED = {
     "empty.ipynb": (lambda p: p.write_bytes(b""), "the file is empty (0 bytes)"),
+    "blank.ipynb": (lambda p: p.write_text("  \n\n"), "the file holds only white space"),
+    "script.ipynb": (lambda p: p.write_text("# %%\nx = 1\n"), "named like a notebook: rename it to .py"),
+    "printout.ipynb": (lambda p: p.write_bytes(b"%PDF-1.7\n" + bytes(50)), "a PDF document, not a notebook"),
     "no_cells.ipynb": (lambda p: write_nb(_no_cells(), p), "the notebook has no cells"),
     "v3.ipynb": (lambda p: p.write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
                                                     "worksheets": [{"cells": []}]})), "old version-3 notebook"),
@@ -76,6 +79,12 @@ def _graded_cases(tmp_path) -> dict[str, str]:
     deleted = copy.deepcopy(sol)
     del deleted["cells"][_index(deleted, "dropout_forward")]
     out["deleted"] = write_nb(deleted, tmp_path / "deleted.ipynb")
+    raised = copy.deepcopy(sol)
+    raised["cells"][_index(raised, "dropout_forward")]["source"] = "def dropout_forward(:\n    pass\n"
+    out["raised"] = write_nb(raised, tmp_path / "raised.ipynb")
+    no_imports = copy.deepcopy(sol)
+    del no_imports["cells"][_index(no_imports, "imports")]
+    out["locked_deleted"] = write_nb(no_imports, tmp_path / "locked_deleted.ipynb")
     reordered = copy.deepcopy(sol)
     cell = reordered["cells"].pop(_index(reordered, "imports"))
     reordered["cells"].append(cell)
@@ -152,6 +161,22 @@ def test_deleted_cell_loses_its_points_with_a_specific_reason(batch):
     assert all("Its cell (`dropout_forward`) is not in the notebook: it was deleted" in c["feedback"] for c in forward)
     others = [c for c in entry["checks"] if c["exercise"] == "dropout_backward"]
     assert others and all(c["status"] == Status.PASSED for c in others)  # nothing else is lost
+
+
+def test_cell_that_raised_is_named_in_the_missing_feedback(batch):
+    entry = batch[2][batch[4]["raised"]]
+    errors = [e for e in entry["cell_errors"] if e["error_type"] == "SyntaxError"]
+    assert len(errors) == 1
+    forward = [c for c in entry["checks"] if c["exercise"] == "dropout_forward"]
+    assert forward and all(c["status"] == Status.MISSING for c in forward)
+    why = f"Its cell (#{errors[0]['index']}, `dropout_forward`) raised SyntaxError when it ran, so it defined nothing."
+    assert all(why in c["feedback"] for c in forward)
+
+
+def test_deleted_locked_cell_is_put_back(batch):
+    entry = batch[2][batch[4]["locked_deleted"]]
+    assert "locked cells put back from the released notebook (they had been deleted): imports" in _notes(entry)
+    assert entry["score"] == entry["max_score"]
 
 
 def test_reordered_and_duplicated_cells_are_graded_with_a_note(batch):
