@@ -19,14 +19,20 @@ def cmd_grade_batch(args) -> int:
     layout, jobs = batch.discover(args.directory)
     if args.assignment:
         jobs = [dataclasses.replace(j, assignment=args.assignment) for j in jobs]
+    found = len(jobs)
     try:
         jobs = batch.shard(jobs, args.shard)
     except ValueError as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return Exit.USAGE
-    if not jobs:
+    if not found:
         print(f"autograder: no notebooks found in {args.directory}", file=sys.stderr)
         return Exit.NOT_GRADED
+    if not jobs:  # more shards than notebooks: this shard's part is empty, and that is not an error
+        print(f"shard {args.shard} has none of the {found} notebook(s) in {args.directory}", file=sys.stderr)
+        if args.output:
+            batch.write_rows([], args.output)
+        return Exit.OK
     feedback_dir = None
     if args.output and not args.no_feedback:
         feedback_dir = os.path.join(os.path.dirname(os.path.abspath(args.output)), batch.FEEDBACK_DIR)
