@@ -70,7 +70,7 @@ def grade_notebook(path: str, limits: Limits | None = None, hidden: bool = True,
             result.checks = [died(c, proc.dead_reason) for c in checks]
             return result
         run_cells(proc, cells_to_run(nb), limits, result)
-        student = RemoteStudent(proc, limits.call_timeout)
+        student = RemoteStudent(proc, limits.call_timeout, budget_s=limits.checks_timeout)
         result.checks = [died(c, proc.dead_reason) if proc.dead_reason else run_check(c, student, refs.of(c.name))
                          for c in checks]
         _explain_missing(nb, release, result)

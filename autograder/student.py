@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from typing import Any
 
 from autograder import wire
@@ -132,14 +133,38 @@ class LocalStudent(Student):
 
 
 class RemoteStudent(Student):
-    """The student's code runs in a :class:`~autograder.sandbox.process.StudentProcess`."""
+    """The student's code runs in a :class:`~autograder.sandbox.process.StudentProcess`.
 
-    def __init__(self, process, call_timeout: float = Limits.call_timeout):
+    ``budget_s``: seconds all requests together may take (``Limits.checks_timeout``). Each request waits
+    at most what is left of it; once it is spent, requests raise
+    :class:`~autograder.sandbox.process.StudentDied` without reaching the student, so every remaining
+    check is "not run" with that reason instead of waiting ``call_timeout`` per case.
+    """
+
+    def __init__(self, process, call_timeout: float = Limits.call_timeout, budget_s: float | None = None):
         self.process = process
         self.call_timeout = call_timeout
+        self.budget_s = budget_s
+        self._deadline = None if budget_s is None else time.monotonic() + budget_s
 
     def _request(self, msg: dict, timeout: float) -> dict:
-        return self.process.request(msg, timeout)
+        if self._deadline is not None:
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                from autograder.sandbox.process import StudentDied
+
+                raise StudentDied(f"used up the time all checks may take ({self.budget_s:g} s in all; does a "
+                                  f"function never return?)")
+            timeout = min(timeout, left)
+        reply = self.process.request(msg, timeout)
+        if reply.get("timed_out"):  # interrupted at the time limit: say so, not "raised KeyboardInterrupt"
+            where = (reply.get("error") or {}).get("traceback", "") if isinstance(reply.get("error"), dict) else ""
+            lines = str(where).rstrip().splitlines()
+            where = "\n".join(lines[:-1] if lines and lines[-1].startswith("KeyboardInterrupt") else lines)
+            reply = {"ok": False, "error": {"kind": "exception", "type": "TimeoutError", "traceback": where,
+                                            "message": f"no answer within {timeout:g} s (an endless loop, or far "
+                                                       f"too slow?); it was interrupted here:"}}
+        return reply
 
 
 @contextlib.contextmanager

@@ -18,6 +18,8 @@ def add_limit_args(parser) -> None:
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, metavar="S")
     parser.add_argument("--notebook-timeout", type=float, default=Limits.notebook_timeout, metavar="S")
     parser.add_argument("--call-timeout", type=float, default=Limits.call_timeout, metavar="S")
+    parser.add_argument("--checks-timeout", type=float, default=Limits.checks_timeout, metavar="S",
+                        help="seconds all checks' calls together may take; later checks are then not run")
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb, metavar="MB",
                         help="RLIMIT_DATA of the student process")
     parser.add_argument("--trusted-code", action="store_true",
@@ -28,5 +30,5 @@ def add_limit_args(parser) -> None:
 
 def limits_from_args(args) -> Limits:
     return Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                  call_timeout=args.call_timeout, memory_mb=args.memory_mb,
+                  call_timeout=args.call_timeout, checks_timeout=args.checks_timeout, memory_mb=args.memory_mb,
                   trusted_code=getattr(args, "trusted_code", False))

@@ -22,6 +22,7 @@ class Limits:
     - cell_timeout: seconds one cell may run before it is interrupted.
     - notebook_timeout: seconds all cells together may run.
     - call_timeout: seconds one call from a check may run.
+    - checks_timeout: seconds all checks' calls together may run (then the remaining checks are not run).
     - memory_mb: ``RLIMIT_DATA`` in MiB.
     - output_mb: largest file (or captured output) the process may write, in MiB.
     - max_processes: ``RLIMIT_NPROC`` once dropped to the unprivileged user (a fork bomb stops there).
@@ -32,6 +33,9 @@ class Limits:
     cell_timeout: float = 60.0
     notebook_timeout: float = 300.0
     call_timeout: float = 30.0
+    #: all checks' calls into the student process together; a submission whose functions never return
+    #: would otherwise cost call_timeout per case (minutes), past a Gradescope or CI job's own limit.
+    checks_timeout: float = 120.0
     memory_mb: int = 3072
     output_mb: int = 64
     #: processes and threads the unprivileged user may have (``RLIMIT_NPROC``; not enforceable on root).
