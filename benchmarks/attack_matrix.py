@@ -120,9 +120,12 @@ def gradescope(paths: dict[str, str], tmp: str) -> dict[str, float | str]:
         os.chmod(os.path.join(root, "source", "run_autograder"), 0o755)
         shutil.copy(p, os.path.join(root, "submission", f"{ASSIGNMENT}.ipynb"))
         env = dict(os.environ, GRADESCOPE_ROOT=root, REGNORM_PYTHON=sys.executable)
-        subprocess.run([os.path.join(root, "source", "run_autograder")], env=env, capture_output=True, timeout=300)
-        with open(os.path.join(root, "results", "results.json"), encoding="utf-8") as fh:
-            out[name] = json.load(fh)["score"]
+        try:
+            subprocess.run([os.path.join(root, "source", "run_autograder")], env=env, capture_output=True, timeout=600)
+            with open(os.path.join(root, "results", "results.json"), encoding="utf-8") as fh:
+                out[name] = json.load(fh)["score"]
+        except subprocess.TimeoutExpired:
+            out[name] = "timeout"  # counted as an unexpected result: Gradescope would have stopped it
         shutil.rmtree(root, ignore_errors=True)
     return out
 
