@@ -30,7 +30,8 @@
 #    into the preceding Linear for inference;
 # 5. a **find the bugs** exercise;
 # 6. experiments: what BN does to activations and gradients, and to training a deep MLP (init scale × learning
-#    rate), with two written questions at the end.
+#    rate); running vs calibrated statistics; BN's batch noise as a regularizer (ghost batches); three written
+#    questions at the end.
 #
 # **Conventions (fixed for the whole course, as in `torch.nn.BatchNorm1d`)**
 #
@@ -634,6 +635,32 @@ good = {bn: int((val_acc[bn] > 0.8).sum()) for bn in (False, True)}
 print(f"settings above 80 % validation accuracy: no BN {good[False]}/9, with BN {good[True]}/9; "
       f"mean over the grid: no BN {val_acc[False].mean():.2f}, with BN {val_acc[True].mean():.2f}")
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "train_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Without BN, only a narrow band of (scale, learning rate) trains at all in 150 steps: too small an init and
+# the signal shrinks layer after layer (loss stuck at $\ln 10 \approx 2.3$), too large and it explodes;
+# too large a learning rate diverges. With BN almost the whole grid trains. The one BN cell that lags is the
+# large init with the small learning rate — the next cell shows why.
+#
+# **Linear + BN is scale invariant.** Multiply the weights of a Linear that feeds BN by $a > 0$: the batch
+# mean and std are multiplied by $a$ too, so the output does not change — and the gradient with respect to the
+# weights is divided by $a$. An SGD step changes $W$ by $\eta/a$ in absolute terms, i.e. by $\eta/a^2$
+# relative to $\lVert W\rVert$: a weight matrix 3× too large trains like one with a learning rate 9× smaller.
+
+# %% nbgrader={"grade": false, "grade_id": "scale_demo", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+lin_demo, bn_demo = nn.Linear(6, 4, bias=False).double(), nn.BatchNorm1d(4).double()
+x_scale = torch.randn(32, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+target_scale = torch.randn(32, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+scale_out, scale_grad = {}, {}
+for a in (1.0, 3.0):
+    w = (lin_demo.weight.detach() * a).requires_grad_()
+    out = bn_demo(x_scale @ w.T)
+    ((out - target_scale) ** 2).mean().backward()
+    scale_out[a], scale_grad[a] = out.detach(), w.grad.norm().item()
+print(f"largest output difference between W and 3W: {(scale_out[1.0] - scale_out[3.0]).abs().max():.1e} "
+      "(only eps, inside the square root, breaks the invariance)")
+print(f"|dL/dW| at W: {scale_grad[1.0]:.4f}, at 3W: {scale_grad[3.0]:.4f} (ratio {scale_grad[1.0] / scale_grad[3.0]:.2f})")
+
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "calib_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ### Running statistics vs population statistics
 #
@@ -694,31 +721,135 @@ print({f"{m} {kind}": round(v, 3) for (m, kind), v in calib_acc.items()})
 # our run) although the weights are as good as before — one calibration pass recovers it. (PyTorch's `momentum=None` computes a
 # cumulative average instead, for the same purpose.)
 
-# %% [markdown] nbgrader={"grade": false, "grade_id": "train_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# Without BN, only a narrow band of (scale, learning rate) trains at all in 150 steps: too small an init and
-# the signal shrinks layer after layer (loss stuck at $\ln 10 \approx 2.3$), too large and it explodes;
-# too large a learning rate diverges. With BN almost the whole grid trains. The one BN cell that lags is the
-# large init with the small learning rate — the next cell shows why.
+# %% [markdown] nbgrader={"grade": false, "grade_id": "noise_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### BN's batch noise as a regularizer?
 #
-# **Linear + BN is scale invariant.** Multiply the weights of a Linear that feeds BN by $a > 0$: the batch
-# mean and std are multiplied by $a$ too, so the output does not change — and the gradient with respect to the
-# weights is divided by $a$. An SGD step changes $W$ by $\eta/a$ in absolute terms, i.e. by $\eta/a^2$
-# relative to $\lVert W\rVert$: a weight matrix 3× too large trains like one with a learning rate 9× smaller.
+# In train mode an example is normalized with the mean and variance of *its* batch, so its output depends on
+# which other examples were drawn with it: a random perturbation of every hidden layer, often credited with a
+# regularizing effect like dropout's (Ioffe & Szegedy, 2015). Does it show here? The next cell isolates that
+# noise from every other source of randomness in training:
+#
+# * **no SGD noise**: the MLP (2 hidden layers of 128, Linear without bias → BN → ReLU) is trained by
+#   **full-batch** gradient descent (momentum 0.9, learning rate 0.1, 300 steps) on a small subset of **128**
+#   training digits, small enough to overfit — every step sees all 128 images;
+# * **ghost batches** (Hoffer et al., 2017): the BN statistics alone are taken over groups of $g$ images —
+#   at every step the 128 images are shuffled and cut into $128/g$ groups, each normalized with its own mean
+#   and variance. $g = 128$ is BN **without** batch noise (the same statistics at every step); the noise of a
+#   group's statistics grows like $1/\sqrt g$ as $g$ shrinks (assignment 04 measures it);
+# * every network is evaluated in eval mode after `calibrate_bn` on its 128 images, on the **1,669** digits it
+#   was not trained on; the same MLP **without BN** (with biases) is the reference. Three seeds, each a
+#   different subset and initialization. (About 10 s.)
+#
+# Randomness: `torch.manual_seed(seed)` before building a model (initialization), the subset from
+# `Generator(100 + seed)`, the per-step shuffles from `Generator(seed)`.
 
-# %% nbgrader={"grade": false, "grade_id": "scale_demo", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
-lin_demo, bn_demo = nn.Linear(6, 4, bias=False).double(), nn.BatchNorm1d(4).double()
-x_scale = torch.randn(32, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
-target_scale = torch.randn(32, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
-scale_out, scale_grad = {}, {}
-for a in (1.0, 3.0):
-    w = (lin_demo.weight.detach() * a).requires_grad_()
-    out = bn_demo(x_scale @ w.T)
-    ((out - target_scale) ** 2).mean().backward()
-    scale_out[a], scale_grad[a] = out.detach(), w.grad.norm().item()
-print(f"largest output difference between W and 3W: {(scale_out[1.0] - scale_out[3.0]).abs().max():.1e} "
-      "(only eps, inside the square root, breaks the invariance)")
-print(f"|dL/dW| at W: {scale_grad[1.0]:.4f}, at 3W: {scale_grad[3.0]:.4f} (ratio {scale_grad[1.0] / scale_grad[3.0]:.2f})")
+# %% nbgrader={"grade": false, "grade_id": "noise_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+class GhostBatchNorm1d(BatchNorm1d):
+    """Your BatchNorm1d, but in train mode each group of `ghost` consecutive rows is normalized with its own
+    statistics (the running statistics are not updated on that path: calibrate_bn sets them afterwards)."""
 
+    def __init__(self, num_features, ghost=None):
+        super().__init__(num_features)
+        self.ghost = ghost
+
+    def forward(self, x):
+        n, d = x.shape
+        if not self.training or self.ghost is None or self.ghost >= n:
+            return super().forward(x)
+        groups = x.reshape(n // self.ghost, self.ghost, d)
+        mean, var = groups.mean(1, keepdim=True), groups.var(1, unbiased=False, keepdim=True)
+        return self.weight * ((groups - mean) / torch.sqrt(var + self.eps)).reshape(n, d) + self.bias
+
+
+def make_ghost_mlp(ghost, use_bn, seed, width=128):
+    torch.manual_seed(seed)
+    layers, d_in = [], X_tr.shape[1]
+    for _ in range(2):
+        layers += [nn.Linear(d_in, width, bias=not use_bn)]
+        layers += [GhostBatchNorm1d(width, ghost), nn.ReLU()] if use_bn else [nn.ReLU()]
+        d_in = width
+    return nn.Sequential(*layers, nn.Linear(d_in, 10))
+
+
+def accuracy(model, x, y):
+    model.eval()
+    with torch.no_grad():
+        return (model(x).argmax(1) == y).float().mean().item()
+
+
+n_sub, ghost_sizes, noise_seeds = 128, [4, 8, 16, 32, 128], [0, 1, 2]
+noise_acc = {}   # (g or None for no BN, seed) -> (training accuracy, validation accuracy), eval mode
+noise_runs = [(g, seed) for seed in noise_seeds for g in ghost_sizes + [None]]
+for g, seed in tqdm(noise_runs, desc=f"{len(noise_runs)} full-batch runs"):
+    sub = torch.randperm(len(y_tr), generator=torch.Generator().manual_seed(100 + seed))[:n_sub]
+    rest = torch.ones(len(y_tr), dtype=torch.bool)
+    rest[sub] = False
+    x_sub, y_sub = X_tr[sub], y_tr[sub]
+    x_held, y_held = torch.cat([X_tr[rest], X_va]), torch.cat([y_tr[rest], y_va])
+    model = make_ghost_mlp(g, g is not None, seed)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    shuffle = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(300):
+        p = torch.randperm(n_sub, generator=shuffle)       # new ghost batches at every step
+        loss = F.cross_entropy(model(x_sub[p]), y_sub[p])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    if g is not None:
+        for m in model.modules():
+            if isinstance(m, GhostBatchNorm1d):
+                m.ghost = None                               # population statistics of the 128 images
+        calibrate_bn(model, x_sub)
+    noise_acc[g, seed] = (accuracy(model, x_sub, y_sub), accuracy(model, x_held, y_held))
+
+noise_tr = {g: torch.tensor([noise_acc[g, s][0] for s in noise_seeds]) for g in ghost_sizes + [None]}
+noise_val = {g: torch.tensor([noise_acc[g, s][1] for s in noise_seeds]) for g in ghost_sizes + [None]}
+noise_gain = {g: noise_val[g] - noise_val[n_sub] for g in ghost_sizes + [None]}   # paired: same seed, same subset
+
+fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+for kind, vals, style in (("training (128 images)", noise_tr, "s--"), ("validation (1,669 images)", noise_val, "o-")):
+    axes[0].errorbar(ghost_sizes, [vals[g].mean() for g in ghost_sizes], yerr=[vals[g].std() for g in ghost_sizes],
+                     fmt=style, capsize=3, label=f"BN, {kind}")
+nb_mean, nb_std = noise_val[None].mean().item(), noise_val[None].std().item()
+axes[0].axhline(nb_mean, color="gray", ls=":", label="no BN, validation (band: ± std)")
+axes[0].axhspan(nb_mean - nb_std, nb_mean + nb_std, color="gray", alpha=0.2)
+axes[0].set_xscale("log", base=2); axes[0].set_xticks(ghost_sizes, [str(g) for g in ghost_sizes])
+axes[0].set_xlabel("ghost batch size g (128 = no batch noise)"); axes[0].set_ylabel("accuracy (eval mode)")
+axes[0].set_title("accuracy vs BN's ghost batch size (mean ± std, 3 seeds)"); axes[0].legend(fontsize=8)
+for k, s in enumerate(noise_seeds):
+    axes[1].plot(ghost_sizes, [noise_gain[g][k] * 100 for g in ghost_sizes], ".", color="C0", alpha=0.5,
+                 label="one seed" if k == 0 else None)
+axes[1].plot(ghost_sizes, [noise_gain[g].mean() * 100 for g in ghost_sizes], "o-", color="C0", label="mean of 3 seeds")
+axes[1].axhline(noise_gain[None].mean() * 100, color="gray", ls=":", label="no BN (mean)")
+axes[1].axhline(0, color="black", lw=0.5)
+axes[1].set_xscale("log", base=2); axes[1].set_xticks(ghost_sizes, [str(g) for g in ghost_sizes])
+axes[1].set_xlabel("ghost batch size g"); axes[1].set_ylabel("validation accuracy − BN at g = 128 (points)")
+axes[1].set_title("what batch noise adds, paired by seed"); axes[1].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+for g in ghost_sizes + [None]:
+    print(f"{'no BN' if g is None else f'g = {g}':>7}: training {noise_tr[g].mean():.3f}, validation "
+          f"{noise_val[g].mean():.3f} ± {noise_val[g].std():.3f}; vs g = 128: "
+          f"{', '.join(f'{100 * v:+.1f}' for v in noise_gain[g].tolist())} points")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "noise_result_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **What the figure shows** (numbers from our run; yours are printed above). Every network fits its 128
+# training images perfectly (training accuracy 1.000 for every $g$ and without BN), so the differences are
+# all in generalization:
+#
+# * BN **without** batch noise ($g = 128$) already generalizes better than no BN: validation accuracy
+#   0.916 ± 0.003 against 0.896 ± 0.009, a gain of 2.1 points on average and in all three seeds. That gain
+#   has nothing to do with noise — there is none at $g = 128$.
+# * Moderate batch noise adds little on top: +0.5 points at $g = 32$ (+0.4, −0.1, +1.3 over the three seeds)
+#   and +0.1 at $g = 16$, no more than the spread between seeds. At this scale the regularizing effect of
+#   batch noise is **small**: it is there on average, not in every run.
+# * More noise **hurts**: $g = 8$ loses 0.9 points and $g = 4$ loses 2.3 points against $g = 128$, in every
+#   seed — as much as dropping BN altogether. With 4 rows per group the statistics are off by about
+#   $1/\sqrt 4$ of their size at every step, and what the network learns under that noise generalizes worse.
+#
+# So batch noise is at best a weak regularizer with a sweet spot, and tiny batches are on the wrong side of
+# it; assignment 04 trains BN and layer norm with real mini-batches of 2 to 64 images.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "bn2d_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 5. `batchnorm2d_forward`: one set of statistics per channel
@@ -946,7 +1077,8 @@ points
 # follows from scale invariance: with BN, $W$ and $aW$ give the same output, and the gradient at $aW$ is
 # $1/a$ times smaller, so the *relative* update is $\eta/a^2$: $s = 3$ with $\eta = 0.01$ behaves like
 # $\eta \approx 0.001$ at $s = 1$ and has barely moved after 150 steps.
-#
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "question_small_batch_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **Q2.** A classmate trains the same BN network with a batch size of 2 and then evaluates it in eval mode.
 # Its training loss looks fine but its validation accuracy is poor. Give two reasons rooted in how BN works,
 # and one remedy for each.
@@ -964,6 +1096,24 @@ points
 # regularizer at moderate $N$ but dominates at $N = 2$. Remedy: a normalization that does not use the batch —
 # layer norm or group norm (assignment 04) — which behaves the same in training and evaluation.
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "question_batch_noise_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Q3.** The batch-noise experiment trains with **full-batch** gradient descent and takes only BN's
+# statistics over ghost batches of $g$ images. Why not simply train with mini-batches of $g$ images and
+# compare? Name two things besides BN's noise that would change with $g$, and say how each could make the
+# comparison mislead.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_batch_noise", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# **Model answer.** With mini-batches of size $g$, BN's noise would not be the only thing that changes.
+# (1) **Gradient noise**: the gradient of a small mini-batch is itself a noisy estimate of the full gradient,
+# and SGD noise is a regularizer of its own (small-batch SGD tends to find solutions that generalize
+# differently); any gain at small $g$ could come from it, with or without BN — the network without BN would
+# change too. (2) **The optimization budget**: at a fixed number of epochs a smaller $g$ takes $128/g$ times more
+# steps (at a fixed number of steps it sees fewer images), and the effective learning rate changes with
+# the batch size, so the runs would not be equally trained. (Also: the running statistics would be averaged
+# over noisier batches, adding a train/eval mismatch.) Full-batch training keeps the gradient, the number
+# of steps and the learning rate identical across $g$ — and the eval-mode statistics are re-calibrated on
+# the same 128 images — so the only difference between the runs is the statistics BN normalizes with.
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "takeaways", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Takeaways
 #
@@ -978,3 +1128,6 @@ points
 # * BN does not so much "prevent vanishing gradients" as give every layer activations and gradients of the same
 #   scale, so one learning rate suits all layers and a wide range of inits and learning rates trains; Linear +
 #   BN is scale invariant in the weights (a larger $W$ means a smaller effective learning rate).
+# * Eval mode is only as good as its statistics: slow running averages can be far off, one calibration pass
+#   fixes them. BN's batch noise is at best a weak regularizer here (+0.5 points with ghost batches of 32,
+#   within the seed spread), and groups of 4 rows cost as much as BN gains.

@@ -34,7 +34,8 @@
 # 5. `normalize(x, dims)`, one function that gives batch, layer, instance and group norm;
 # 6. `rms_norm`, the normalization of most recent language models;
 #
-# with a figure of BN's batch noise against the batch size and two written questions at the end.
+# with a figure of BN's batch noise against the batch size, a BN vs LN training sweep over batch sizes, and three
+# written questions at the end.
 #
 # **Conventions (fixed for this assignment and the course)**
 #
@@ -460,6 +461,120 @@ print(f"BN deviation at B=2: {bn_err_mean[0]:.2f}, at B=256: {bn_err_mean[-1]:.3
 print(bn_ln_consistency(torch.cat([row, pop_mean + pop_std * torch.randn(63, d, generator=gen)])))
 
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "sweep_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Training with small batches: BN vs LN
+#
+# Does that noise matter when a network is trained? CS231n's experiment: the same MLP (64 → 64 → 64 → 10,
+# ReLU) trained **without normalization**, with `nn.BatchNorm1d` and with **your** `LayerNorm` after each
+# hidden Linear, on 1,000 of scikit-learn's digits, at batch sizes $B = 2, 4, 16, 64$. Every run gets the same
+# data budget — **2 epochs** (so $B = 2$ takes 1,000 Adam steps, $B = 64$ takes 32), Adam with learning rate
+# $5\cdot10^{-3}$ — and is evaluated in eval mode (BN with its running statistics) on the 797 other digits.
+# Three seeds per setting. The left panel shows the final validation accuracy against $B$, the right panel
+# the training loss (train mode, mean of the three seeds) during training at $B = 2$ and $B = 64$.
+# (About 15 s.)
+#
+# Randomness: `torch.manual_seed(seed)` before building a model (initialization); the order of the examples
+# in each epoch is `torch.randperm(1000, generator=Generator(seed))`.
+
+# %% nbgrader={"grade": false, "grade_id": "sweep_code", "locked": true, "schema_version": 3, "solution": false, "task": false} tags=["skip-when-grading"]
+from sklearn.datasets import load_digits
+from tqdm.auto import tqdm
+
+digits = load_digits()
+X_dig = torch.tensor(digits.data, dtype=torch.float32)
+y_dig = torch.tensor(digits.target)
+order = torch.randperm(len(y_dig), generator=torch.Generator().manual_seed(0))
+tr_idx, va_idx = order[:1000], order[1000:]
+X_dig = (X_dig - X_dig[tr_idx].mean(0)) / (X_dig[tr_idx].std(0) + 1e-3)
+X_tr, y_tr, X_va, y_va = X_dig[tr_idx], y_dig[tr_idx], X_dig[va_idx], y_dig[va_idx]
+
+
+def make_norm_mlp(norm, seed, width=64):
+    torch.manual_seed(seed)
+    layers, d_in = [], X_tr.shape[1]
+    for _ in range(2):
+        layers.append(nn.Linear(d_in, width))
+        if norm == "BN":
+            layers.append(nn.BatchNorm1d(width))
+        elif norm == "LN":
+            layers.append(LayerNorm(width))
+        layers.append(nn.ReLU())
+        d_in = width
+    return nn.Sequential(*layers, nn.Linear(d_in, 10))
+
+
+def train_epochs(model, batch_size, seed, epochs=2, lr=5e-3):
+    """Adam over `epochs` shuffled passes of the 1,000 training digits; returns the train-mode losses."""
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    model.train()
+    for _ in range(epochs):
+        for idx in torch.randperm(len(y_tr), generator=g).split(batch_size):
+            loss = F.cross_entropy(model(X_tr[idx]), y_tr[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    model.eval()
+    return torch.tensor(losses)
+
+
+norms, batch_sizes, sweep_seeds = ["none", "BN", "LN"], [2, 4, 16, 64], [0, 1, 2]
+sweep_acc, sweep_loss = {}, {}
+sweep_runs = [(norm, B, seed) for B in batch_sizes for norm in norms for seed in sweep_seeds]
+for norm, B, seed in tqdm(sweep_runs, desc=f"{len(sweep_runs)} training runs"):
+    model = make_norm_mlp(norm, seed)
+    sweep_loss[norm, B, seed] = train_epochs(model, B, seed)
+    with torch.no_grad():
+        sweep_acc[norm, B, seed] = (model(X_va).argmax(1) == y_va).float().mean().item()
+val_by = {(norm, B): torch.tensor([sweep_acc[norm, B, s] for s in sweep_seeds]) for norm in norms for B in batch_sizes}
+
+fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+for norm, style in zip(norms, ("s:", "o-", "^-")):
+    axes[0].errorbar(batch_sizes, [val_by[norm, B].mean() for B in batch_sizes],
+                     yerr=[val_by[norm, B].std() for B in batch_sizes], fmt=style, capsize=3,
+                     label={"none": "no normalization", "BN": "nn.BatchNorm1d", "LN": "your LayerNorm"}[norm])
+axes[0].set_xscale("log", base=2); axes[0].set_xticks(batch_sizes, [str(B) for B in batch_sizes])
+axes[0].set_xlabel("batch size B (2 epochs each)"); axes[0].set_ylabel("validation accuracy (eval mode)")
+axes[0].set_title("final validation accuracy vs batch size (mean ± std, 3 seeds)"); axes[0].legend()
+for norm, color in zip(norms, ("C0", "C1", "C2")):
+    for B, style in ((2, "-"), (64, "--")):
+        curve = torch.stack([sweep_loss[norm, B, s] for s in sweep_seeds]).mean(0)
+        k = max(1, len(curve) // 20)                          # moving average over 1/20 of the run
+        smooth = F.avg_pool1d(curve[None], k, 1)[0]
+        epochs_seen = torch.arange(k, len(curve) + 1) * 2 / len(curve)
+        axes[1].plot(epochs_seen, smooth, style, color=color, label=f"{norm}, B = {B}")
+axes[1].set_ylim(0, 2.5)
+axes[1].set_xlabel("epoch"); axes[1].set_ylabel("training loss (train mode, moving average)")
+axes[1].set_title("training loss at B = 2 (solid) and B = 64 (dashed)"); axes[1].legend(fontsize=8, ncol=3)
+plt.tight_layout()
+plt.show()
+for norm in norms:
+    print(f"{norm:>4}: validation accuracy " + ", ".join(
+        f"B={B}: {val_by[norm, B].mean():.3f} ± {val_by[norm, B].std():.3f}" for B in batch_sizes))
+final_loss = {(norm, B): torch.stack([sweep_loss[norm, B, s][-len(sweep_loss[norm, B, s]) // 4:].mean()
+                                      for s in sweep_seeds]).mean().item() for norm in norms for B in batch_sizes}
+print("training loss over the last quarter of the run at B = 2:",
+      {norm: round(final_loss[norm, 2], 2) for norm in norms})
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "sweep_result_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **What the figure shows** (numbers from our run; yours are printed under the figure):
+#
+# * Without normalization and with layer norm the batch size barely matters: LN reaches 0.944 ± 0.008 at
+#   $B = 2$ and 0.957 ± 0.005 at $B = 64$ (1.3 points apart), no normalization 0.931 ± 0.023 and 0.928 ± 0.009.
+# * Batch norm matches them at $B = 16$ and $64$ (0.952 ± 0.011 and 0.949 ± 0.009), loses 2.6 points at
+#   $B = 4$ (0.923 ± 0.015) and **collapses at $B = 2$: 0.637 ± 0.048**.
+# * The right panel shows that at $B = 2$ this is not only an evaluation problem: BN's *training* loss (train
+#   mode, its own batch statistics) is still 1.8 over the last quarter of the run, while LN's and the
+#   unnormalized network's are about 0.2. With two rows per batch, BN's output keeps so little of the input
+#   (Q3 asks what exactly) that the network cannot even fit its training data. At $B = 4$ the statistics are
+#   noisy (section 6: an RMS deviation of 0.6 from the population-normalized value) but usable.
+#
+# Layer norm normalizes each example with its own statistics, so nothing in it depends on $B$: this is why
+# it (and group norm) replace batch norm when batches must be small.
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "normalize_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 7. One function, four normalizations: `normalize(x, dims)`
 #
@@ -604,14 +719,16 @@ for (norm, kind), dev in invariance.items():
 # are noisy — the mirror image of BN with small batches. After a narrow layer (a bottleneck of a few units, a
 # 1-channel feature map) LN should not be used; prefer no normalization, BN if batches are large, or normalize
 # over more axes (e.g. LN over $(C, H, W)$ in a CNN, or group norm with enough channels per group).
-#
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "question_norm_choice_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **Q2.** You fine-tune an image segmentation CNN with **2 images per batch**. Which of batch, layer, instance
 # and group norm would you use after the convolutions, with which `dims` of your `normalize`, and why? What does
 # instance norm remove that a segmentation network may need?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "answer_norm_choice", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # **Model answer.** Not batch norm (dims `(0, 2, 3)`): with $N = 2$ its statistics are estimates from two images,
-# very noisy (error ∝ $1/\sqrt B$, section 6), and training and evaluation see different normalizations. Group
+# very noisy (error ∝ $1/\sqrt B$, section 6; in the training sweep BN at $B = 2$ could not even fit the
+# training data), and training and evaluation see different normalizations. Group
 # norm (view as $(N, G, C/G\cdot HW)$, dims `(2,)`, typically $G = 32$) is the usual choice (Wu & He, 2018): its
 # statistics come from one image, so they do not depend on the batch size, and each group pools many channels
 # and all positions, so they are well estimated. Layer norm over `(1, 2, 3)` ($G = 1$) also works but forces all
@@ -619,6 +736,26 @@ for (norm, kind), dev in invariance.items():
 # zero mean and unit variance over the image, which **removes the per-image contrast and the overall intensity
 # of every feature map** — fine for style transfer, where that is the point, but harmful when the absolute
 # strength of a feature (is there any "road" in this image at all?) carries information for the labels.
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "question_bn_two_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Q3.** In the training sweep, BN's training loss at $B = 2$ stays near 1.8 while LN's falls to about 0.2.
+# Work out what a BN layer (train mode, $\gamma = 1$, $\beta = 0$) outputs for a batch of exactly two rows, and
+# explain the training curve with it. A classmate proposes to evaluate the $B = 2$ network in train mode, on
+# validation batches of two, "so that training and evaluation match". What would the prediction for a digit
+# then depend on, and would it fix the problem?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_bn_two", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# **Model answer.** For two rows, per feature, $\mu = (x_1 + x_2)/2$ and the biased variance is
+# $\sigma^2 = ((x_1 - x_2)/2)^2$, so $\hat x_1 = \frac{(x_1 - x_2)/2}{\sqrt{((x_1 - x_2)/2)^2 + \epsilon}} \approx
+# \operatorname{sign}(x_1 - x_2)$ and $\hat x_2 = -\hat x_1$: every feature becomes $\pm 1$, telling only which of the
+# two examples is larger. All magnitude information is erased in every BN layer, and what is left depends as
+# much on the batch-mate as on the example; the layers after BN get one bit per feature, so the network cannot
+# fit the labels (the loss stays far above LN's; $\ln 10 \approx 2.3$ would be chance). LN normalizes each
+# example over its 64 features: it removes 2 of 64 degrees of freedom, the same in every batch. Evaluating in
+# train mode on pairs would make the prediction for a digit depend on which other digit it is paired with
+# (the same image gets different predictions in different pairs), and it would be as poor as the training
+# fit — it does not fix anything. Remedies: LN/group norm, larger batches, or batch renormalization.
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "takeaways", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -635,3 +772,5 @@ for (norm, kind), dev in invariance.items():
 # * Batch, layer, instance and group norm are one operation over different axes; BN's batch statistics carry a
 #   noise that shrinks like $1/\sqrt B$, the others have none from the batch.
 # * RMSNorm divides by the root mean square only: scale invariant, not shift invariant, one reduction cheaper.
+# * Trained with tiny batches, BN fails (here 0.64 validation accuracy at $B = 2$ against 0.95 at $B = 64$;
+#   it cannot even fit the training data), while LN hardly notices the batch size (0.94 vs 0.96).

@@ -100,7 +100,7 @@ def test_layer_norm_solution_is_a_normalize_call_away():
 
 
 # -- written questions -------------------------------------------------------------------------------------
-MANUAL = {"answer_small_d", "answer_norm_choice"}
+MANUAL = {"answer_small_d", "answer_norm_choice", "answer_bn_two"}
 
 
 def test_manual_answers_are_graded_by_hand_and_not_released():
@@ -116,8 +116,16 @@ def test_manual_answers_are_graded_by_hand_and_not_released():
     assert "Model answer" not in student_text
 
 
+def test_every_question_is_in_the_student_copy():
+    """nbgrader replaces the whole text of a written-answer cell: each question lives in a locked cell of its
+    own, before its answer cell, so the student copy still asks it."""
+    student_text = "\n".join("".join(c["source"]) for c in load_nb(student_path(ASSIGNMENT))["cells"])
+    for q in ("**Q1.**", "**Q2.**", "**Q3.**"):
+        assert student_text.count(q) == 1, q
+
+
 # -- the experiments: figures render, claims hold -----------------------------------------------------------
-FIGURE_CELLS = {"plot_code": 1}
+FIGURE_CELLS = {"plot_code": 1, "sweep_code": 1}
 SKIPPED = set(FIGURE_CELLS) | {"normalize_demo", "invariance_demo"}
 
 
@@ -211,3 +219,19 @@ def test_invariances(run):
     inv = ns["invariance"]
     assert inv["LN", "scale"] < 1e-4 and inv["LN", "shift"] < 1e-10 and inv["RMS", "scale"] < 1e-4
     assert inv["RMS", "shift"] > 1.0
+
+
+def test_bn_fails_at_tiny_batches_and_ln_does_not(run):
+    """The sweep's text: LN's validation accuracy at B = 2 is within ~1.3 points of B = 64 (no normalization
+    flat too); BN matches them at B >= 16, loses a few points at B = 4 and collapses at B = 2 (0.64), where
+    even its training loss stays high (1.8 vs 0.2)."""
+    ns, _, _ = run
+    val, loss = ns["val_by"], ns["final_loss"]
+    mean = {k: float(v.mean()) for k, v in val.items()}
+    assert len(ns["sweep_seeds"]) >= 3
+    assert abs(mean["LN", 2] - mean["LN", 64]) < 0.03 and abs(mean["none", 2] - mean["none", 64]) < 0.03
+    assert mean["BN", 64] - mean["BN", 2] > 0.2 and mean["BN", 2] < 0.75
+    assert bool((val["BN", 2] < val["LN", 2] - 0.15).all())                  # in every seed
+    assert 0.005 < mean["BN", 64] - mean["BN", 4] < 0.06                     # a few points at B = 4
+    assert min(mean["BN", 16], mean["BN", 64]) > 0.93 and min(mean["LN", B] for B in ns["batch_sizes"]) > 0.93
+    assert loss["BN", 2] > 1.2 and loss["LN", 2] < 0.4 and loss["none", 2] < 0.4
