@@ -23,8 +23,8 @@ META_KEY = "regnorm"
 SKIP_TAG = "skip-when-grading"
 #: Files larger than this are not read (a notebook with its outputs is a few MB).
 MAX_FILE_BYTES = 64 * 1024 * 1024
-#: Scripts larger than this are not converted (a script has no outputs).
-MAX_SCRIPT_BYTES = 8 * 1024 * 1024
+#: Scripts larger than this are not converted (a script has no outputs; jupytext takes seconds per MB).
+MAX_SCRIPT_BYTES = 1024 * 1024
 #: A code cell with more source than this is refused (pasted data, not code).
 MAX_CELL_CHARS = 1_000_000
 #: Submission file types: notebooks, and jupytext percent-format scripts (:mod:`autograder.submissions`).
@@ -118,7 +118,7 @@ def find_notebooks(paths: list[str]) -> list[str]:
 
 
 # -------------------------------------------------------------------------------------------- reading
-def _read_bytes(path: str, limit: int) -> bytes:
+def _read_bytes(path: str, limit: int, advice: str) -> bytes:
     if not os.path.lexists(path):
         raise NotebookError("no such file or folder")
     try:
@@ -132,8 +132,8 @@ def _read_bytes(path: str, limit: int) -> bytes:
     if not stat.S_ISREG(st.st_mode):
         raise NotebookError("not a regular file (a device, pipe or socket), so not a notebook")
     if st.st_size > limit:
-        raise NotebookError(f"the file is {st.st_size / 2**20:.0f} MB; files over {limit // 2**20} MB are not "
-                            f"graded (clear the outputs and save again)")
+        raise NotebookError(f"the file is {st.st_size / 2**20:.1f} MB; files over {limit // 2**20} MB are not "
+                            f"graded{advice}")
     try:
         with open(path, "rb") as fh:
             raw = fh.read(limit + 1)
@@ -185,7 +185,8 @@ def read_submission(path: str) -> Submission:
     (:func:`validate`). Raises :class:`NotebookError` with a one-line reason.
     """
     script = path.endswith(SCRIPT_EXT)
-    raw = _read_bytes(path, MAX_SCRIPT_BYTES if script else MAX_FILE_BYTES)
+    raw = _read_bytes(path, MAX_SCRIPT_BYTES if script else MAX_FILE_BYTES,
+                      "" if script else " (clear the outputs and save again)")
     if not raw:
         raise NotebookError("the file is empty (0 bytes)")
     text, notes = decode_text(raw)
@@ -237,7 +238,7 @@ def validate(nb) -> None:
     if "cells" not in nb and version is None:
         raise NotebookError("the file is JSON but not a notebook (no nbformat and no cells)")
     if not isinstance(version, int) or isinstance(version, bool) or version != 4:
-        raise NotebookError(f"the file is not a version-4 notebook (nbformat={str(version)[:40]!s})")
+        raise NotebookError(f"the file is not a version-4 notebook (nbformat={repr(version)[:40]})")
     if not isinstance(nb.get("cells"), list):
         raise NotebookError(f"the file is not a valid notebook: its cells are {_kind(nb.get('cells'))}, not a list")
     if "metadata" in nb and not isinstance(nb["metadata"], dict):

@@ -56,6 +56,9 @@ REFUSED = {
     "archive.ipynb": (lambda p: p.write_bytes(b"PK\x03\x04" + bytes(100)), "a ZIP archive"),
     "list.ipynb": (lambda p: p.write_text("[1, 2, 3]"), "its top level is a list"),
     "huge.ipynb": (lambda p: write_nb(_huge(), p), "holds 50.0 million characters"),
+    "giant.ipynb": (lambda p: os.truncate(p.write_bytes(b"{") and p, 65 * 2**20),  # sparse: nothing is read
+                    "the file is 65.0 MB; files over 64 MB are not graded (clear the outputs and save again)"),
+    "05_dropout-big.py": (lambda p: p.write_text("# %%\n" + "x = 1\n" * 200_000), "files over 1 MB are not graded"),
     "x.ipynb": (lambda p: p.mkdir(), "a folder, not a notebook file, holding no notebooks"),
     "loop.ipynb": (lambda p: os.symlink(p.name, p), "a symbolic link that leads nowhere"),
     "fifo.ipynb": (lambda p: os.mkfifo(p), "not a regular file"),
@@ -140,7 +143,8 @@ def test_refused_file_gets_one_line_reason(batch, name):
 
 def test_batch_exit_status_and_every_other_file_graded(batch):
     proc, data, by_path, refused, graded = batch
-    assert proc.returncode == 3, proc.stderr  # a file could not be graded; the others were
+    errors = {p: nb["error"] for p, nb in by_path.items() if nb["error"]}
+    assert proc.returncode == 3, (proc.stderr, errors)  # a file could not be graded; the others were
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
     assert data["graded"] is False
     assert len(data["notebooks"]) == len(refused) + len(graded)
@@ -197,7 +201,7 @@ def test_edited_locked_cell_is_restored(batch):
 
 def test_notebook_named_like_another_assignment_is_graded_as_its_metadata_says(batch):
     entry = batch[2][batch[4]["misnamed"]]
-    assert entry["assignment"] == OTHER and entry["score"] == entry["max_score"]
+    assert entry["assignment"] == OTHER, entry["error"] and entry["score"] == entry["max_score"]
     assert f"the file name suggests {A}, but the notebook is {OTHER}" in _notes(entry)
 
 
@@ -267,3 +271,24 @@ def test_every_report_format_carries_the_reason(tmp_path):
         assert reason in nb.error and entry["error"] == nb.error and message == nb.error
         assert f"{nb.path}: grading failed: {nb.error}" in gradescope
         assert f"GRADING FAILED: {nb.error}" in table
+
+
+def test_a_grader_bug_costs_one_file_and_exits_4(tmp_path, monkeypatch, capsys):
+    from autograder import engine
+    from autograder.cli import main
+
+    real = engine.grade_notebook
+    (tmp_path / "bug.ipynb").write_text("{}")
+    (tmp_path / "empty.ipynb").write_bytes(b"")
+
+    def buggy(path, *args, **kwargs):
+        if path.endswith("bug.ipynb"):
+            raise RuntimeError("boom\nsecond line")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "grade_notebook", buggy)
+    status = main(["grade", str(tmp_path / "bug.ipynb"), str(tmp_path / "empty.ipynb"), "--format", "json"])
+    first, second = json.loads(capsys.readouterr().out)["notebooks"]
+    assert status == 4
+    assert first["error"] == "grader error (a bug, please report it): RuntimeError: boom second line"
+    assert second["error"] == "the file is empty (0 bytes)"
