@@ -94,7 +94,8 @@ def discover(directory: str) -> tuple[str, list[Job]]:
     return "flat", flat
 
 
-def _grade_one(job: Job, limits, hidden: bool, fork_server: bool = True, feedback_dir: str | None = None) -> Row:
+def _grade_one(job: Job, limits, hidden: bool, fork_server: bool = True, feedback_dir: str | None = None,
+               hidden_feedback: bool = True) -> Row:
     """Runs in a worker process."""
     from autograder.engine import grade_notebook
     from autograder.results import NotebookResult
@@ -116,7 +117,7 @@ def _grade_one(job: Job, limits, hidden: bool, fork_server: bool = True, feedbac
         row = Row(job.student, job.assignment, job.notebook, 0.0, 0.0, f"grader error: {exc}",
                   round(time.monotonic() - started, 3))
     if feedback_dir:
-        row.feedback = write_feedback(feedback_dir, job, result, row.error)
+        row.feedback = write_feedback(feedback_dir, job, result, row.error, hidden_feedback)
     return row
 
 
@@ -128,12 +129,13 @@ def feedback_name(job: Job, assignment: str | None) -> str:
     return f"{job.student}/{assignment or stem}.md"
 
 
-def write_feedback(feedback_dir: str, job: Job, result, error: str = "") -> str:
+def write_feedback(feedback_dir: str, job: Job, result, error: str = "", hidden_feedback: bool = True) -> str:
     """Write ``result``'s feedback file; returns its path relative to the scores file's folder."""
     from autograder.reports import write_atomic
 
     name = feedback_name(job, result.assignment)
-    write_atomic(os.path.join(feedback_dir, *name.split("/")), render_feedback(job.student, result, error))
+    write_atomic(os.path.join(feedback_dir, *name.split("/")),
+                 render_feedback(job.student, result, error, hidden_feedback))
     return f"{os.path.basename(os.path.normpath(feedback_dir))}/{name}"
 
 
@@ -150,8 +152,10 @@ def _fenced(text: str) -> list[str]:
     return [fence + "text", text, fence]
 
 
-def render_feedback(student: str, result, error: str = "") -> str:
-    """One student's feedback on one notebook, in Markdown (what an instructor hands back)."""
+def render_feedback(student: str, result, error: str = "", hidden_feedback: bool = True) -> str:
+    """One student's feedback on one notebook, in Markdown (what an instructor hands back).
+
+    ``hidden_feedback=False``: hidden checks keep their row (points, status) but not their feedback."""
     from autograder.results import mark
 
     assignment = result.assignment or "unknown assignment"
@@ -164,6 +168,8 @@ def render_feedback(student: str, result, error: str = "") -> str:
         lines.append(f"- Score: **{result.score:g}/{result.max_score:g}** autograded points")
         if error:
             lines.append(f"- Grading problem: {_cell(error)}")
+    if not hidden_feedback and any(c.hidden for c in result.checks):
+        lines.append("- Hidden checks: points only (their feedback is not handed back)")
     if result.manual_points:
         lines.append(f"- Written answers: {result.manual_points:g} more points, graded by hand (pending; not in "
                      "the score above)")
@@ -183,7 +189,7 @@ def render_feedback(student: str, result, error: str = "") -> str:
             lines.append(f"| {_cell(c.title)} (`{c.name}`) | {'hidden' if c.hidden else 'visible'} | "
                          f"{c.score:g}/{c.points:g} | {mark(c.status)} |")
         for c in checks:
-            if c.feedback and not c.passed:
+            if c.feedback and not c.passed and (hidden_feedback or not c.hidden):
                 lines += ["", f"**{_cell(c.title)}** (`{c.name}`, {'hidden' if c.hidden else 'visible'}, "
                               f"{c.score:g}/{c.points:g}):", ""] + _fenced(c.feedback)
     return "\n".join(lines) + "\n"
@@ -220,12 +226,12 @@ def shard(jobs: list[Job], spec: str | None) -> list[Job]:
 
 
 def grade_batch(jobs: list[Job], jobs_n: int = 1, limits=None, hidden: bool = True, progress: bool | None = None,
-                fork_server: bool = True, feedback_dir: str | None = None) -> list[Row]:
+                fork_server: bool = True, feedback_dir: str | None = None, hidden_feedback: bool = True) -> list[Row]:
     """Grade every job with ``jobs_n`` worker processes; rows come back in the jobs' order.
 
     ``fork_server``: fork student processes from a zygote that has imported torch (DESIGN.md §6)
     instead of starting a fresh Python for each. ``feedback_dir``: write one feedback file per
-    notebook there (:func:`render_feedback`).
+    notebook there (:func:`render_feedback`; ``hidden_feedback=False``: hidden checks' points only).
     """
     from tqdm import tqdm
 
@@ -239,7 +245,7 @@ def grade_batch(jobs: list[Job], jobs_n: int = 1, limits=None, hidden: bool = Tr
     try:
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=max(1, jobs_n), mp_context=ctx, initializer=_worker_init) as pool:
-            futures = {pool.submit(_grade_one, job, limits, hidden, fork_server, feedback_dir): i
+            futures = {pool.submit(_grade_one, job, limits, hidden, fork_server, feedback_dir, hidden_feedback): i
                        for i, job in enumerate(jobs)}
             for fut in cf.as_completed(futures):
                 i = futures[fut]

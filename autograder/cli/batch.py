@@ -38,7 +38,8 @@ def cmd_grade_batch(args) -> int:
         feedback_dir = os.path.join(os.path.dirname(os.path.abspath(args.output)), batch.FEEDBACK_DIR)
     print(f"grading {len(jobs)} notebook(s) ({layout} layout) with {args.jobs} worker(s)", file=sys.stderr)
     rows = batch.sort_rows(batch.grade_batch(jobs, args.jobs, limits_from_args(args), hidden=not args.no_hidden,
-                                             fork_server=not args.no_fork_server, feedback_dir=feedback_dir))
+                                             fork_server=not args.no_fork_server, feedback_dir=feedback_dir,
+                                             hidden_feedback=not args.no_hidden_feedback))
     if args.output:
         batch.write_rows(rows, args.output)
         print(f"wrote {args.output}" + (f" and feedback files in {feedback_dir}" if feedback_dir else ""),
@@ -64,6 +65,8 @@ def register(sub) -> None:
     b.add_argument("--output", "-o", metavar="FILE",
                    help="scores file: .csv (default) or .json; feedback/<student>/<assignment>.md are written beside it")
     b.add_argument("--no-feedback", action="store_true", help="write the scores file only, no feedback files")
+    b.add_argument("--no-hidden-feedback", action="store_true",
+                   help="feedback files give hidden checks' points and status but not their feedback")
     b.add_argument("--assignment", help="grade every notebook as this assignment")
     b.add_argument("--shard", metavar="K/N", help="grade only submissions K, K+N, ... (K from 0) of the sorted list")
     add_grading_args(b)

@@ -156,6 +156,9 @@ def test_feedback_file_lists_every_check_notes_errors_and_manual_points():
     assert "| second check (`ex.two`) | hidden | 0/2 | FAIL |" in text
     assert "| third (`other.three`) | visible | 0/1 | TODO |" in text
     assert "````text\ngot ```x``` back\n````" in text  # a fence longer than any run of backticks inside
+    withheld = batch.render_feedback("alice", result, hidden_feedback=False)
+    assert "| second check (`ex.two`) | hidden | 0/2 | FAIL |" in withheld and "```x```" not in withheld
+    assert "todo" in withheld and "Hidden checks: points only" in withheld
     failed = batch.render_feedback("bob", NotebookResult("/x/bob.ipynb", None, error="invalid JSON"))
     assert "unknown assignment" in failed and "could not be graded: invalid JSON" in failed
 
