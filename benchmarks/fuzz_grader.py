@@ -11,8 +11,9 @@ cases of the same strategies in CI.
 real ones) that is then broken —
 
 - random JSON values (null, numbers, text, lists, objects, nested) in place of a cell, a cell's source,
-  metadata, cell_type, nbgrader metadata, grade_id, points or tags, or of the notebook's cells,
-  metadata, nbformat; keys deleted;
+  metadata, cell_type, outputs, nbgrader metadata, grade_id, points, solution, grade, locked or tags,
+  or of the notebook's cells, metadata, nbformat; keys deleted (the notebook's, a cell's, a cell's
+  nbgrader metadata's);
 - cells deleted, duplicated, shuffled; random text (any Unicode, lone surrogates included) as code
   cell sources; another assignment's metadata;
 - the file: the JSON truncated at a random byte, bytes flipped, encoded as UTF-8, UTF-8 with a BOM,
@@ -101,7 +102,8 @@ def broken_notebooks(draw) -> dict:
     for _ in range(draw(st.integers(0, 4))):
         cells = nb.get("cells") if isinstance(nb, dict) else None
         action = draw(st.sampled_from(("cell_field", "cell_field", "top", "delete_key", "delete_cell", "duplicate",
-                                       "shuffle", "code_source", "code_source", "other_assignment", "list_source")))
+                                       "shuffle", "code_source", "code_source", "other_assignment", "list_source",
+                                       "delete_cell_key")))
         if action == "top" and isinstance(nb, dict):
             nb[draw(st.sampled_from(TOP_FIELDS))] = draw(json_values())
         elif action == "other_assignment" and isinstance(nb, dict):
@@ -122,6 +124,14 @@ def broken_notebooks(draw) -> dict:
                 cell["source"] = draw(st.text(max_size=200) | st.sampled_from(
                     ["def f(:\n", "import os\n", "while True\n", "x = '\\ud800'\n", "%matplotlib inline\n",
                      "!ls\n", "\x00", "(" * 200, "return 1\n", "yield\n"]))
+            elif action == "delete_cell_key" and isinstance(cell, dict) and cell:
+                key = draw(st.sampled_from(sorted(cell, key=str)))
+                meta = cell.get("metadata")
+                nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+                if isinstance(nbg, dict) and nbg and draw(st.booleans()):
+                    nbg.pop(draw(st.sampled_from(sorted(nbg, key=str))))  # e.g. grade_id, solution, locked
+                else:
+                    cell.pop(key)
             elif action == "list_source" and isinstance(cell, dict):
                 cell["source"] = draw(st.lists(st.text(max_size=20) | json_values(2), max_size=4))
             elif action == "cell_field" and isinstance(cell, dict):
@@ -175,13 +185,23 @@ def _script_of(nb: dict) -> str:
         return "# %%\nx = 1\n"
 
 
+_SCRIPTS: dict[str, str] = {}
+
+
+def _script(assignment: str) -> str:
+    """The percent-format script of :func:`base` (cached: jupytext takes tens of ms per conversion)."""
+    if assignment not in _SCRIPTS:
+        _SCRIPTS[assignment] = _script_of(base(assignment))
+    return _SCRIPTS[assignment]
+
+
 @st.composite
 def script_files(draw) -> tuple[str, bytes]:
     kind = draw(st.sampled_from(("converted", "converted", "edited", "random")))
     if kind == "random":
         text = draw(st.text(max_size=400))
     else:
-        text = _script_of(base(draw(st.sampled_from(ASSIGNMENTS))))
+        text = _script(draw(st.sampled_from(ASSIGNMENTS)))
         if kind == "edited":
             lines = text.splitlines(keepends=True)
             for _ in range(draw(st.integers(1, 6))):

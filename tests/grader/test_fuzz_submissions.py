@@ -45,7 +45,7 @@ def _write(ext: str, data: bytes) -> str:
     return path
 
 
-@settings(max_examples=300, **SETTINGS)
+@settings(max_examples=250, **SETTINGS)
 @given(case=fuzz.submissions(), assignment=st.sampled_from(ASSIGNMENTS))
 def test_reader_detection_and_cell_selection(case, assignment):
     path = _write(*case)
@@ -73,7 +73,7 @@ def test_reader_detection_and_cell_selection(case, assignment):
     missing_feedback(restored, release, "dropout_forward", [])
 
 
-@settings(max_examples=80, **SETTINGS)
+@settings(max_examples=60, **SETTINGS)
 @given(case=fuzz.submissions())
 def test_grading_pipeline_with_a_stand_in_student_process(case):
     with mock.patch.object(engine, "StudentProcess", fuzz.StandIn):
