@@ -96,14 +96,16 @@ def find_submissions(paths: list[str]) -> list[Found]:
     found: list[Found] = []
     for p in paths:
         if os.path.isdir(p):
-            inside = []
-            for root, dirs, files in os.walk(p):
+            inside, unreadable = [], []
+            for root, dirs, files in os.walk(p, onerror=unreadable.append):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
                 for f in sorted(files):
                     full = os.path.join(root, f)
                     if (f.endswith(NOTEBOOK_EXT) and not f.startswith(".")) or is_script_submission(full):
                         inside.append(Found(full))
-            if not inside:
+            if not inside and unreadable:
+                found.append(Found(p, f"cannot read the folder: {unreadable[0].strerror}"))
+            elif not inside:
                 found.append(Found(p, "a folder, not a notebook file, holding no notebooks" if p.rstrip("/").endswith(
                     NOTEBOOK_EXT) else "this folder holds no notebooks (.ipynb) or percent-format scripts (.py)"))
             found += inside

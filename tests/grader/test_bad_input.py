@@ -247,6 +247,15 @@ def test_unreadable_file(tmp_path, monkeypatch):
     with pytest.raises(NotebookError, match="cannot read the file: Permission denied"):
         read_submission(path)
     assert grade_notebook(path).error == "cannot read the file: Permission denied"
+    (tmp_path / "closed").mkdir()
+
+    def no_listing(path="."):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("os.scandir", no_listing)
+    from autograder.notebooks import find_submissions
+
+    assert [f.error for f in find_submissions([str(tmp_path / "closed")])] == ["cannot read the folder: Permission denied"]
     if os.geteuid() != 0:
         monkeypatch.undo()
         os.chmod(path, 0)
