@@ -248,6 +248,27 @@ class Context:
         state_dict round trips (DESIGN.md §7). Its own errors are the grader's, not the student's."""
         return self.student.probe(factory, *args, **kwargs)
 
+    def probe_kept(self, factory: str, *args: Any, **kwargs: Any) -> wire.Ref:
+        """:meth:`probe`, with the result kept in the student's process (a Ref comes back), e.g. the copy that
+        ``autograder.fixtures.probes:deep_copy`` makes. Judge it only through ordinary calls on it."""
+        msg = {"op": "call", "target": {"probe": factory}, "args": [wire.encode(a) for a in args],
+               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": 0, "keep": True}
+        return self.student._answer(self.student._request(msg, self.student.call_timeout), factory.split(":")[-1])
+
+    def method_with_args(self, ref: wire.Ref, name: str, *args: Any, global_seed: int = 0, **kwargs: Any):
+        """:meth:`method`, and also the positional arguments as they are afterwards (``(result, [arg0, ...])``),
+        read by the protocol itself rather than by a grader-owned probe: to catch in-place modification of inputs
+        (e.g. ``module.__call__`` changing ``x``) with a verdict decided in the grader."""
+        self.last_call = describe_call(f"{ref.type}.{name}", args, kwargs)
+        _seed_grader(global_seed)
+        msg = {"op": "call", "target": {"ref": ref.id, "method": name}, "args": [wire.encode(a) for a in args],
+               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed, "return_args": True}
+        both = self.student._answer(self.student._request(msg, self.student.call_timeout), f"{ref.type}.{name}")
+        if not (isinstance(both, dict) and isinstance(both.get("args"), list) and "result" in both):
+            raise StudentCallError(f"{ref.type}.{name}", {"kind": "exception", "type": "MalformedAnswer",
+                                                          "message": "the answer lacks the call's arguments"})
+        return both["result"], both["args"]
+
     def method_kept(self, ref: wire.Ref, name: str, *args: Any, global_seed: int = 0, **kwargs: Any) -> wire.Ref:
         """:meth:`method`, with the result kept in the student's process (a Ref comes back)."""
         self.last_call = describe_call(f"{ref.type}.{name}", args, kwargs)
@@ -317,6 +338,102 @@ class Context:
                     f"{what}: relative error {err:.3g} against a centred numerical gradient "
                     f"(needs < {compare.GRADIENT_TOLERANCE:g})", hint)
 
+    def expect_independent_copy(self, ref: wire.Ref, x: Any, change: dict, what: str, hint: str | None = None) -> None:
+        """``copy.deepcopy`` of the student module ``ref`` (made by the grader-owned probe ``probes:deep_copy`` and
+        kept), its parameters then scrambled and restored with ``load_state_dict(ref.state_dict())``, computes what
+        the original computes on ``x`` — and keeps doing so after the original's state is changed to ``change``
+        (``load_state_dict(change, strict=False)``). The scrambling and the state_dict travel through ordinary
+        calls, and the verdict is decided here from the two outputs, so a probe that lies about copying (or
+        returns the original itself) gains nothing."""
+        st = self.student
+        try:
+            clone = self.probe_kept("autograder.fixtures.probes:deep_copy", ref)
+        except StudentCallError as exc:
+            self.fail(f"copy.deepcopy of {what} failed: {exc.type}: {exc.message}", hint)
+        for name, _shape, _grad in st.describe(clone).get("parameters", []):
+            st.method(st.method_kept(st.method_kept(clone, "get_parameter", name), "detach"), "add_", 1.0)
+        self.method(clone, "load_state_dict", st.method_kept(ref, "state_dict"))
+        out = self.method(ref, "__call__", x)  # the original, in the state the copy was made from
+        self.method(ref, "load_state_dict", change, strict=False)
+        twin = self.method(clone, "__call__", x)
+        self.expect_equal(twin, out, f"output of a deepcopy of {what} whose parameters were scrambled and restored "
+                                     "from the original's state_dict (then the original's state was changed) vs the "
+                                     "original's output", tier="op", hint=hint)
+
+    def parameter_identities(self, model: wire.Ref) -> dict[str, int]:
+        """``{name: identity}`` of the student-side module's parameters, where the identity is torch's pointer to
+        the tensor object (``_cdata``), read through ordinary calls: to tell the model's own tensors from copies
+        without a grader-owned probe deciding it."""
+        st = self.student
+        return {name: st.attr(st.method_kept(model, "get_parameter", name), "_cdata")
+                for name, _, _ in st.describe(model).get("parameters", [])}
+
+    def group_identities(self, groups: wire.Ref) -> list[list[int] | None]:
+        """Tensor identities (see :meth:`parameter_identities`) of the ``"params"`` of each parameter group in the
+        student-side list ``groups`` (e.g. ``make_param_groups``'s result, or ``optimizer.param_groups`` reached
+        with ``method_kept(opt, "__getattribute__", "param_groups")``); None for an entry that is not a dict."""
+        st = self.student
+        out: list[list[int] | None] = []
+        for i in range(int(st.method(groups, "__len__"))):
+            group = st.method_kept(groups, "__getitem__", i)
+            if st.describe(group).get("type") not in ("dict", "OrderedDict"):
+                out.append(None)
+                continue
+            params = st.method_kept(group, "get", "params", [])
+            out.append([st.attr(st.method_kept(params, "__getitem__", j), "_cdata")
+                        for j in range(int(st.method(params, "__len__")))])
+        return out
+
+    def module_modes(self, ref: wire.Ref) -> dict[str, bool]:
+        """``{name: training}`` of the student-side module ``ref`` and each submodule (root ""), read through
+        attribute reads (no grader-owned code in the student's process)."""
+        return {name: m["training"] for name, m in self._walk_modules(ref, hooks=False).items()}
+
+    def _walk_modules(self, ref: wire.Ref, hooks: bool = True) -> dict[str, dict]:
+        st = self.student
+        modules: dict[str, dict] = {}
+
+        def walk(mod: wire.Ref, prefix: str) -> None:
+            modules[prefix] = {"training": bool(st.attr(mod, "training"))}
+            if hooks:
+                modules[prefix]["hooks"] = sum(len(st.attr(mod, name) or {}) for name in HOOK_DICTS)
+            for name, child in (st.attr(mod, "_modules") or {}).items():
+                if isinstance(child, wire.Ref):
+                    walk(child, f"{prefix}.{name}" if prefix else str(name))
+
+        walk(ref, "")
+        return modules
+
+    def observe_module(self, ref: wire.Ref) -> dict:
+        """Plain data about the student-side module ``ref``, read through ordinary calls and attribute reads
+        (torch's own ``state_dict``, ``get_parameter``, each submodule's ``training`` and hook dictionaries,
+        torch's global module hooks): no grader-owned code runs in the student's process for it, so a patched
+        fixture or probe cannot change what the grader sees. Returns ``{"state": {name: tensor},
+        "modules": {name: {"training": bool, "hooks": int}}, "params": {name: {"grad": tensor | None,
+        "requires_grad": bool, "is_leaf": bool, "data_ptr": int}}, "global_hooks": int}`` (the root module is named
+        "")."""
+        st = self.student  # no seeding, and the feedback keeps naming the student's call
+        state = st.method(ref, "state_dict")
+        modules = self._walk_modules(ref)
+        params = {}
+        for name, _shape, requires_grad in st.describe(ref).get("parameters", []):
+            p = st.method_kept(ref, "get_parameter", name)
+            params[name] = {"grad": st.attr(p, "grad"), "requires_grad": bool(requires_grad),
+                            "is_leaf": bool(st.attr(p, "is_leaf")), "data_ptr": st.method(p, "data_ptr")}
+        return {"state": state, "modules": modules, "params": params, "global_hooks": self._global_hooks(ref)}
+
+    def _global_hooks(self, ref: wire.Ref) -> int:
+        """How many of torch's global module hooks are registered: ``torch.nn.modules.module``'s globals, reached
+        from one of torch's own ``nn.Module`` methods (one whose globals are that module's: a method the student's
+        process replaced has other globals and is skipped; if all are replaced, the check fails)."""
+        st = self.student
+        for method in ("register_forward_hook", "_call_impl", "register_module", "add_module"):
+            func = st.attr(st.attr(ref, method), "__func__")
+            glob = st.method_kept(func, "__getattribute__", "__globals__")
+            if st.method(glob, "get", "__name__") == "torch.nn.modules.module":
+                return sum(len(st.method(glob, "get", f"_global{name}") or {}) for name in HOOK_DICTS)
+        self.fail("torch.nn.Module's methods were replaced in the notebook: its global hooks cannot be observed")
+
     def expect_structure(self, ref: wire.Ref, *, parameters: dict[str, list[int]] | None = None,
                          buffers: dict[str, list[int]] | None = None, other_buffers: bool = False,
                          hint: str | None = None) -> dict:
@@ -366,6 +483,10 @@ class Context:
         if matched:
             hint = "this matches a known mistake: " + matched[0]
         self.fail(f"{what}: {diff}", hint)
+
+
+#: The hook dictionaries of an ``nn.Module`` (and, prefixed with ``_global``, torch's global module hooks).
+HOOK_DICTS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
 
 
 def _seed_grader(seed: int) -> None:

@@ -107,6 +107,31 @@ def close(expected: Any, actual: Any, tier: str = "op") -> bool:
     return difference(expected, actual, tier) is None
 
 
+#: The smallest absolute difference that counts as "clearly apart" in a property check that needs an effect to
+#: show (e.g. batch norm's output depending on the mode, an output that is not constant): ten times the loosest
+#: tier's rtol (``steps``, 1e-3), so rounding never passes for an effect, and far below the effects the course
+#: looks for (order 0.1 to 1 on its inputs).
+DISTINCT = 1e-2
+
+
+def distinct(a: float, b: float) -> bool:
+    """Whether the numbers ``a`` and ``b`` are clearly apart (more than :data:`DISTINCT`)."""
+    return abs(float(a) - float(b)) > DISTINCT
+
+
+def at_most(value: float, bound: float, tier: str = "op") -> bool:
+    """``value <= bound``, allowing ``tier``'s tolerance above the bound (a bound computed another way, e.g. a
+    uniform initialisation's ``1/sqrt(fan_in)`` in float32, or a range end that floating point may round over)."""
+    rtol, atol = TIERS[tier]
+    return float(value) <= float(bound) + atol + rtol * abs(float(bound))
+
+
+def at_least(value: float, bound: float, tier: str = "op") -> bool:
+    """``value >= bound``, allowing ``tier``'s tolerance below the bound (see :func:`at_most`)."""
+    rtol, atol = TIERS[tier]
+    return float(value) >= float(bound) - atol - rtol * abs(float(bound))
+
+
 def rel_error(a, b) -> float:
     """Relative error of two tensors (or arrays): ``||a - b|| / (||a|| + ||b||)`` (0 when both are 0)."""
     a, b = _as_array(a), _as_array(b)

@@ -261,20 +261,40 @@ def test_threshold_inputs_separate_every_saturation_rule(t):
 
 
 def test_probe_sees_hooks_modes_grads_and_replacement():
-    model = fx.mlp(0, bn=True, grads=True)
-    assert fx.mlp(0, bn=True, grads=True).probe() == model.probe()
-    clean = model.probe()
+    """The side-effect report is decided in the grader, from what ordinary calls read off the student's model,
+    against the grader's own copy as built (no fixture code in the student's process decides it)."""
+    from autograder.checks import Context
+    from autograder.student import LocalStudent
+    from autograder.suites.s08_training_diagnostics import checks
+
+    make = checks.ctx_make("mlp", 0, bn=True, grads=True)
+    ctx = Context(LocalStudent({}), checks.suite.checks[0], references=None)
+    ref, originals = checks.kept_model(ctx, make)
+    model = ctx.student.worker.objects[ref.id]
+    clean = checks.probe(ctx, ref, make, originals)
     assert clean["hooks"] == 0 and not clean["changed_params"] and not clean["changed_grads"]
+    assert not clean["replaced"] and not clean["changed_mode"] and not clean["changed_buffers"]
     handle = model[2].register_forward_hook(lambda *a: None)
-    assert model.probe()["hooks"] == 1
+    assert checks.probe(ctx, ref, make)["hooks"] == 1
     handle.remove()
+    glob = torch.nn.modules.module.register_module_forward_hook(lambda *a: None)
+    try:
+        assert checks.probe(ctx, ref, make)["hooks"] == 1
+    finally:
+        glob.remove()
     model.eval()
-    assert model.probe()["changed_mode"]
+    assert checks.probe(ctx, ref, make)["changed_mode"]
     model.train()
     model[0].weight.grad.mul_(2)
-    assert model.probe()["changed_grads"] == ["0.weight"]
+    assert checks.probe(ctx, ref, make)["changed_grads"] == ["0.weight"]
+    with torch.no_grad():
+        model[1].running_mean.add_(1)
+    assert checks.probe(ctx, ref, make)["changed_buffers"] == ["1.running_mean"]
     model[0].weight = nn.Parameter(model[0].weight.detach().clone())
-    assert model.probe()["replaced"] == ["0.weight"]
+    assert checks.probe(ctx, ref, make, originals)["replaced"] == ["0.weight"]
+    # what fixture code in the student's process says changes nothing: the snapshot lives in the grader
+    object.__setattr__(model, "probe", lambda: {"hooks": 0, "changed_params": []})
+    assert checks.probe(ctx, ref, make)["changed_grads"] == ["0.weight"]
 
 
 def test_kaiming_statistics_have_a_wide_margin():

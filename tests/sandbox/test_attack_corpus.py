@@ -73,6 +73,19 @@ ATTACKS = [
     Attack("systemexit_in_call", "forgery", _fn("raise SystemExit(0)")),
     Attack("keyboard_interrupt_in_call", "forgery", _fn("raise KeyboardInterrupt")),
     Attack("rebind_check", "forgery", "def check(*a, **k):\n    return 100.0\nimport autograder\nautograder.check = check\n"),
+    # the fixture-trust class (tests/sandbox/test_fixture_trust.py has one per kind of check, on the suites
+    # that use probes): every grader-owned probe and fixture method made to lie, torch's hooks faked
+    Attack("lying_fixtures_and_probes", "forgery", "import importlib, pkgutil, autograder.fixtures as F\n"
+           "for info in pkgutil.iter_modules(F.__path__):\n"
+           "    mod = importlib.import_module('autograder.fixtures.' + info.name)\n"
+           "    for name, obj in list(vars(mod).items()):\n"
+           "        if callable(obj) and not isinstance(obj, type) and getattr(obj, '__module__', '') == mod.__name__:\n"
+           "            setattr(mod, name, lambda *a, **k: {'ok': True, 'input_changed': False, 'hooks': 0})\n"),
+    Attack("fake_hooks_and_copies", "forgery", "import copy, torch\n"
+           "class Handle:\n    def remove(self): pass\n"
+           "torch.nn.Module.register_forward_hook = lambda self, *a, **k: Handle()\n"
+           "torch.Tensor.register_hook = lambda self, *a, **k: Handle()\n"
+           "copy.deepcopy = lambda obj, memo=None: obj\n"),
     # -- secrets: the hidden checks, references, mistakes and solutions ----------------------------
     Attack("read_hidden_checks", "secrets", "import glob, os, autograder\npkg = os.path.dirname(autograder.__file__)\n"
            "found = [open(f).read() for f in glob.glob(pkg + '/suites/*/*.py')]\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from autograder.checks import Suite
+from autograder.compare import close
 
 suite = Suite(__name__)
 SPLITS = ("train", "val", "test")
@@ -184,12 +185,12 @@ def run_standardize(ctx, n_train, n_other, d, seed, dtype="float32"):
 def train_stats(ctx, n_train, n_other, d, seed, dtype="float32"):
     train, others, out = run_standardize(ctx, n_train, n_other, d, seed, dtype)
     z = out[0].float()
-    ctx.expect(torch.allclose(z[:, :-1].mean(0), torch.zeros(d - 1), atol=1e-5),
+    ctx.expect(close(torch.zeros(d - 1), z[:, :-1].mean(0), "composite"),
                "standardized train features do not have mean 0", hint="subtract the train mean per feature (dim 0).")
-    ctx.expect(torch.allclose(z[:, :-1].std(0, correction=0), torch.ones(d - 1), atol=1e-4),
+    ctx.expect(close(torch.ones(d - 1), z[:, :-1].std(0, correction=0), "composite"),
                "standardized train features do not have (population) std 1",
                hint="divide by the train std per feature, computed with correction=0 (as scikit-learn does).")
-    ctx.expect(torch.isfinite(z).all() and torch.allclose(z[:, -1], torch.zeros(n_train)),
+    ctx.expect(torch.isfinite(z).all() and close(torch.zeros(n_train), z[:, -1], "op"),
                "a constant feature became NaN/inf or was not centred",
                hint="where the train std is 0, divide by 1 instead (the feature is only centred).")
     ctx.expect_reference(z, "standardized train features", tier="op")

@@ -143,7 +143,7 @@ def matches_torch(ctx, seed, lr, wd, steps, shapes=None, frozen=()):
     for _ in range(steps - 1):
         ctx.method(ref, "refresh_grads")
         student_step(ctx, ref, lr, wd)
-    got = ctx.method(ref, "state")["values"]
+    got = tensors_state(ctx, ref)["values"]
     ctx.expect_reference(got, f"parameters after {steps} steps", tier="steps", hint=STEP_HINT)
     expected = P.grad_params(seed, shapes, frozen)
     opt = torch.optim.SGD(expected, lr=lr, weight_decay=wd)
@@ -163,7 +163,7 @@ def in_place(ctx, seed, lr, wd, shapes=None):
     shapes = shapes or SHAPES
     before = P.grad_params(seed, shapes)
     _, args = student_step(ctx, ctx.make(f"{FIX}:grad_params", seed, shapes), lr, wd, with_args=True)
-    state = ctx.method(args[0], "state")
+    state = tensors_state(ctx, args[0])
     unchanged = [i for i, (a, b) in enumerate(zip(state["values"], before)) if torch.equal(a, b.detach())]
     ctx.expect(not unchanged, f"parameters {unchanged} are unchanged after the step: the update did not reach "
                "the tensors in `params`",
@@ -179,7 +179,7 @@ def grad_untouched(ctx, seed, lr, wd, shapes=None):
     shapes = shapes or SHAPES
     before = P.grad_params(seed, shapes)
     _, args = student_step(ctx, ctx.make(f"{FIX}:grad_params", seed, shapes), lr, wd, with_args=True)
-    state = ctx.method(args[0], "state")
+    state = tensors_state(ctx, args[0])
     moved = [i for i, (a, b) in enumerate(zip(state["values"], before)) if not torch.equal(a, b.detach())]
     ctx.expect(moved, "no parameter changed, so whether the step keeps p.grad cannot be judged (the in_place "
                       "check says why the update did not reach the parameters)",
@@ -204,6 +204,18 @@ def _groups(ctx, kind, seed, wd):
                    f"group {i}['params'] should be a list of parameter tensors",
                    hint="build lists, e.g. decay = [...]; a generator such as model.parameters() is used up once.")
     return out
+
+
+def tensors_state(ctx, ref) -> dict:
+    """Values, gradients and autograd flags of the tensors in the student-side list ``ref`` (a ``grad_params``
+    fixture), read through ordinary calls, not through the fixture's own ``state()``."""
+    st = ctx.student
+    items = [st.method_kept(ref, "__getitem__", i) for i in range(int(st.method(ref, "__len__")))]
+    return {"values": [st.method(t, "detach") for t in items],
+            "grads": [st.attr(t, "grad") for t in items],
+            "is_leaf": [bool(st.attr(t, "is_leaf")) for t in items],
+            "requires_grad": [bool(st.attr(t, "requires_grad")) for t in items],
+            "has_grad_fn": [st.attr(t, "grad_fn") is not None for t in items]}
 
 
 def _names(model, tensors):
@@ -232,8 +244,9 @@ def partition(ctx, kind, seed, wd):
     kept = ctx.call_kept("make_param_groups", args[0], wd)  # the groups stay with the student's model ...
     out = _groups(ctx, kind, seed, wd)
     model = P.build(kind, seed)
-    # ... and a grader-owned probe there says which of the model's own tensors (by identity) they hold.
-    names = ctx.method(args[0], "group_report", kept)["names"]
+    # ... and ordinary calls read which of the model's own tensors (by identity) they hold (decided here).
+    by_id = {t: n for n, t in ctx.parameter_identities(args[0]).items()}
+    names = [[by_id.get(t) for t in (group or [])] for group in ctx.group_identities(kept)]
     every = names[0] + names[1]
     copies = [n for n in _names(model, [t for g in out for t in g["params"]]) if n]
     ctx.expect(None not in every,
@@ -461,7 +474,7 @@ def prox_on_parameters(ctx, seed, lr, lam, shapes=None):
     shapes = shapes or SHAPES
     before = P.grad_params(seed, shapes)
     _, args = student_prox(ctx, ctx.make(f"{FIX}:grad_params", seed, shapes), lr, lam)
-    state = ctx.method(args[0], "state")
+    state = tensors_state(ctx, args[0])
     thr = lr * lam
     kept_sign = all(bool((torch.sign(a[b.detach().abs() > thr]) == torch.sign(b.detach()[b.detach().abs() > thr])).all())
                     for a, b in zip(state["values"], before))

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import Suite
+from autograder.compare import close
 from autograder.data import load_source_data
 
 suite = Suite(__name__)
@@ -224,7 +225,7 @@ def looks_like_dropout(ctx, x, out, mask, p):
                + ("keeps all of them" if bool(mask.all()) else "drops all of them"))
     ctx.expect(bool((out[~mask] == 0).all()), "the dropped units (mask False) should be 0 in out")
     ratio = (out[mask].double() / x[mask].double())
-    ctx.expect(bool((ratio > 0).all()) and float(ratio.max() - ratio.min()) <= 1e-4 * float(ratio.abs().max()),
+    ctx.expect(bool((ratio > 0).all()) and close(torch.full_like(ratio, float(ratio.max())), ratio, "composite"),
                "the kept units should all be x times the same positive factor")
     return float(ratio.mean())
 
@@ -256,9 +257,9 @@ def train_values(ctx, shape, p, seed, dtype="float32"):
     x = rand_x(ctx.gen(seed + 100), shape, getattr(torch, dtype))
     out, mask, _ = call_forward(ctx, x, p, True, seed)
     factor = looks_like_dropout(ctx, x, out, mask, p)
-    ctx.expect(abs(factor - 1.0) > 1e-6, "the kept units are not rescaled", hint=HINTS["no_scaling"])
-    if abs(1.0 / p - 1.0 / (1.0 - p)) > 1e-3:
-        ctx.expect(abs(factor - 1.0 / p) > 1e-6 * factor, "the kept units are scaled by 1/p", hint=HINTS["inv_p"])
+    ctx.expect(not close(1.0, factor, "op"), "the kept units are not rescaled", hint=HINTS["no_scaling"])
+    if not close(1.0 / (1.0 - p), 1.0 / p, "steps"):  # p = 0.5: 1/p is the right factor
+        ctx.expect(not close(1.0 / p, factor, "op"), "the kept units are scaled by 1/p", hint=HINTS["inv_p"])
     expected = torch.where(mask, x / (1 - p), torch.zeros_like(x))
     ctx.expect_equal(out, expected, f"out compared with x * mask / (1 - {p:g})", tier="op")
 
@@ -429,9 +430,15 @@ def dropout_p_of(extra: str) -> float | None:
     return None
 
 
-def expect_initialized(ctx, probe, what: str):
-    """Every weight matrix / kernel has entries that differ (the layers' default random initialization)."""
-    flat = [name for name, ndim, lo, hi in ctx.method(probe, "parameter_spread") if ndim >= 2 and lo == hi]
+def expect_initialized(ctx, ref, what: str):
+    """Every weight matrix / kernel has entries that differ (the layers' default random initialization): each
+    parameter's min and max read through ordinary calls and compared here."""
+    flat = []
+    for name, shape, _ in ctx.describe(ref).get("parameters", []):
+        if len(shape) >= 2 and math.prod(shape):
+            p = ctx.student.method_kept(ref, "get_parameter", name)
+            if bool(ctx.student.method(p, "min") == ctx.student.method(p, "max")):
+                flat.append(name)
     ctx.expect(not flat, f"{what}: the weights {flat} are constant (every entry equal)",
                hint="keep the layers' default (random) initialization: with a constant weight matrix every hidden "
                     "unit computes the same thing and learns the same thing.")
@@ -458,11 +465,11 @@ def check_dropout_link(ctx, before, after, p, link: str, n_min: int = 200):
                         f"(nn.Dropout(p), or F.dropout(h, p, training=self.training)).")
     ratio = a[kept] / h[kept]
     if bool(kept.any()):
-        ctx.expect(float((ratio - 1 / (1 - p)).abs().max()) <= 1e-4 / (1 - p),
+        ctx.expect(close(torch.full_like(ratio, 1 / (1 - p)), ratio, "composite"),
                    f"{link}: the kept activations are scaled by {float(ratio.median()):.4f}; with p={p:g} the scale "
                    f"is 1/(1-p) = {1 / (1 - p):.4f}",
                    hint=f"use the p you were given (here {p:g}) for this dropout layer.")
-    ctx.expect(abs(rate - p) <= Z * se + 1e-12,
+    ctx.expect(abs(rate - p) <= Z * se,
                f"{link}: {rate:.3f} of the positive activations are dropped; expected p={p:g} (+-{Z * se:.3f})",
                hint=f"use the p you were given (here {p:g}) for this dropout layer.")
 
@@ -471,6 +478,41 @@ def check_no_dropout_link(ctx, before, after, link: str):
     ctx.expect_equal(after, torch.relu(before), f"{link} in eval mode (dropout must be off)", tier="op",
                      hint="model.eval() must switch dropout off: use nn.Dropout modules, or F.dropout(h, p, "
                           "training=self.training).")
+
+
+def submodules(ctx, ref, kind: str) -> list:
+    """Refs to the student model's submodules of type ``kind`` (names from describe), in registration order."""
+    return [(name, ctx.student.method_kept(ref, "get_submodule", name))
+            for name, typ, _ in ctx.describe(ref).get("modules", []) if typ == kind and name]
+
+
+def traced(ctx, ref, probe, x, train: bool, seed: int, hooks: bool = True) -> dict:
+    """The probe's trace of ``model(x)`` (train or eval mode, globals seeded with ``seed``), tied to the model
+    by the grader: the recorded output must be the model's own output (an ordinary call, same mode and seed),
+    and every recorded Linear call must be what that Linear module computes on the recorded input (the
+    hooks run in the student's process, so what they record is checked against ordinary calls; a trace made
+    up there gains nothing)."""
+    trace = ctx.method(probe, "trace", x, train, hooks, global_seed=seed)
+    mode = "train" if train else "eval"
+    ctx.method(ref, "train", bool(train))
+    own = ctx.method(ref, "__call__", x, global_seed=seed)
+    ctx.expect_equal(trace.get("output"), own, f"the traced output vs the model's own forward pass ({mode} mode, "
+                                               "same seed)", tier="op")
+    if hooks:
+        linears = submodules(ctx, ref, "Linear")
+        shapes = {name: ctx.describe(r).get("parameters", []) for name, r in linears}
+        for k, call in enumerate(linear_calls(trace)):
+            inp, out = call[1], call[2]
+            fits = [r for name, r in linears if any(p[0] == "weight" and list(p[1]) == [out.shape[-1], inp.shape[-1]]
+                                                    for p in shapes[name])]
+            ok = any(compare_close(ctx.student.method(r, "__call__", inp), out) for r in fits)
+            ctx.expect(ok, f"Linear call {k + 1} of the trace ({mode} mode) is not what any of the model's Linear "
+                           f"layers computes on its recorded input")
+    return trace
+
+
+def compare_close(a, b) -> bool:
+    return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape and close(b, a, "op")
 
 
 def linear_calls(trace: dict) -> list:
@@ -491,7 +533,7 @@ def build_mlp(ctx, input_shape, num_classes, hidden, p, defaults=False):
         ref = ctx.call("build_model_do", *mlp_args(input_shape, num_classes, hidden, p))
     info = ctx.describe(ref)
     ctx.expect("training" in info, f"build_model_do should return an nn.Module; got {info.get('type')}")
-    expect_initialized(ctx, install_probe(ctx, ref), "build_model_do(...)")
+    expect_initialized(ctx, ref, "build_model_do(...)")
     return ref, info
 
 
@@ -520,7 +562,7 @@ def mlp_structure(ctx, input_shape=(1, 28, 28), num_classes=10, hidden=(256, 128
     canon += types[len(canon):]
     ctx.expect(canon == expected, f"the layers (without Flatten) are {types}; expected {expected}")
     ps = [dropout_p_of(m[2]) for m in mods if m[1] == "Dropout"]
-    ctx.expect(all(q is not None and abs(q - p) < 1e-12 for q in ps),
+    ctx.expect(all(q is not None and close(p, q, "float64") for q in ps),
                f"the Dropout layers have p = {ps}; expected p = {p} in every one",
                hint="pass the function's p to every nn.Dropout(p).")
 
@@ -553,7 +595,7 @@ def mlp_probe(ctx, n, seed, input_shape=(1, 28, 28), num_classes=10, hidden=(256
     probe = install_probe(ctx, ref)
     x = torch.rand((n, *input_shape), generator=ctx.gen(seed)) * 2 - 0.5
     for train in (True, False):
-        trace = ctx.method(probe, "trace", x, train, global_seed=seed)
+        trace = traced(ctx, ref, probe, x, train, seed)
         lins = linear_calls(trace)
         ctx.expect(len(lins) == len(hidden) + 1, f"the forward pass uses {len(lins)} Linear layers; expected "
                                                  f"{len(hidden) + 1}")
@@ -577,19 +619,29 @@ def mlp_modes(ctx, input_shape, num_classes, hidden, p, n, seed):
     ref, _ = build_mlp(ctx, input_shape, num_classes, hidden, p)
     probe = install_probe(ctx, ref)
     x = torch.rand((n, *input_shape), generator=ctx.gen(seed))
-    t1 = ctx.method(probe, "trace", x, True, global_seed=1)["output"]
-    t2 = ctx.method(probe, "trace", x, True, global_seed=2)["output"]
+    t1 = traced(ctx, ref, probe, x, True, 1, hooks=False)["output"]
+    t2 = traced(ctx, ref, probe, x, True, 2, hooks=False)["output"]
     ctx.expect(not torch.equal(t1, t2), "two train-mode forward passes gave the same output: dropout is not active "
                                         "in train mode")
-    e1 = ctx.method(probe, "trace", x, False, global_seed=1)
-    e2 = ctx.method(probe, "trace", x, False, global_seed=2)
-    ctx.expect(not any(e1["training"]), "after model.eval() some submodule is still in training mode")
+    e1 = traced(ctx, ref, probe, x, False, 1, hooks=False)
+    e2 = traced(ctx, ref, probe, x, False, 2, hooks=False)
+    ctx.method(ref, "eval")
+    modes = ctx.module_modes(ref)
+    ctx.expect(not any(modes.values()), "after model.eval() some submodule is still in training mode")
     ctx.expect_equal(e2["output"], e1["output"], "eval-mode outputs with different random seeds", tier="exact",
                      hint="model.eval() must switch dropout off.")
-    copies = ctx.method(probe, "copies_agree", x)
-    ctx.expect_equal(copies["deepcopy"], copies["output"], "eval output of copy.deepcopy(model)", tier="exact")
-    ctx.expect_equal(copies["state_dict"], copies["output"], "eval output after a state_dict round trip",
-                     tier="exact")
+    expect_copies(ctx, ref, x)
+
+
+def expect_copies(ctx, ref, x):
+    """In eval mode, copy.deepcopy(model) and a state_dict round trip give the model's output (and stay
+    independent of the original); decided in the grader (``ctx.expect_independent_copy``)."""
+    ctx.method(ref, "eval")
+    params = ctx.describe(ref).get("parameters", [])
+    change = {name: torch.zeros(shape) for name, shape, _ in params[:1]}
+    ctx.expect_independent_copy(ref, x, change, "the model",
+                                hint="build the model from nn modules (nn.Dropout, nn.BatchNorm2d, ...) so that "
+                                     "deepcopy and state_dict capture all of it.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -602,7 +654,7 @@ def build_cnn(ctx, p1, p2, defaults=False):
     ref = ctx.call("CNNWithBNDropout") if defaults else ctx.call("CNNWithBNDropout", p1, p2)
     info = ctx.describe(ref)
     ctx.expect("training" in info, f"CNNWithBNDropout(...) should be an nn.Module; got {info.get('type')}")
-    expect_initialized(ctx, install_probe(ctx, ref), "CNNWithBNDropout(...)")
+    expect_initialized(ctx, ref, "CNNWithBNDropout(...)")
     return ref, info
 
 
@@ -643,7 +695,7 @@ def cnn_probe(ctx, n, seed, p1=0.5, p2=0.5, defaults=False):
     x = torch.rand((n, 1, 28, 28), generator=ctx.gen(seed))
     for train in (True, False):
         mode = "train" if train else "eval"
-        trace = ctx.method(probe, "trace", x, train, global_seed=seed)
+        trace = traced(ctx, ref, probe, x, train, seed)
         kinds = [c[0] for c in trace["calls"]]
         ctx.expect(kinds == ["Conv2d", "BatchNorm2d", "Linear", "Linear", "Linear"],
                    f"the forward pass calls {kinds}; expected Conv2d, BatchNorm2d, Linear, Linear, Linear")
@@ -660,6 +712,9 @@ def cnn_probe(ctx, n, seed, p1=0.5, p2=0.5, defaults=False):
         ctx.expect_equal(fc1[1], bn[2]["pooled"],
                          f"input of FC1 vs max_pool2d(relu(BN output), 2) flattened ({mode} mode)", tier="op",
                          hint="BN -> ReLU -> 2x2 max-pool -> flatten, and no dropout on the convolutional features.")
+        ctx.expect_equal(fc1[1], conv_features(ctx, ref, x),
+                         f"input of FC1 (traced) vs the model's own conv and BN layers, ReLU and 2x2 max-pool "
+                         f"({mode} mode)", tier="op")
         if train:
             check_dropout_link(ctx, fc1[2], fc2[1], p1, "FC1 -> ReLU -> dropout(p1) -> FC2")
             check_dropout_link(ctx, fc2[2], fc3[1], p2, "FC2 -> ReLU -> dropout(p2) -> FC3")
@@ -668,6 +723,18 @@ def cnn_probe(ctx, n, seed, p1=0.5, p2=0.5, defaults=False):
             check_no_dropout_link(ctx, fc2[2], fc3[1], "FC2 -> FC3")
         ctx.expect_equal(trace["output"], fc3[2], f"model output vs FC3's output ({mode} mode)", tier="exact",
                          hint=HINTS["after_output"])
+
+
+def conv_features(ctx, ref, x):
+    """max_pool2d(relu(bn(conv(x))), 2) flattened, computed by the model's own Conv2d and BatchNorm2d modules
+    and torch tensor methods through ordinary calls (the tensors stay in the student's process)."""
+    st = ctx.student
+    (_, conv), = submodules(ctx, ref, "Conv2d")[:1] or [(None, None)]
+    (_, bn), = submodules(ctx, ref, "BatchNorm2d")[:1] or [(None, None)]
+    ctx.expect(conv is not None and bn is not None, "the model has no Conv2d or no BatchNorm2d module")
+    h = st.method_kept(bn, "__call__", st.method_kept(conv, "__call__", x))
+    h = st.method_kept(st.method_kept(st.method_kept(h, "relu"), "unfold", 2, 2, 2), "unfold", 3, 2, 2)
+    return st.method(st.method_kept(h, "amax", (-1, -2)), "flatten", 1)
 
 
 @suite.check("CNNWithBNDropout", points=1,
@@ -680,24 +747,23 @@ def cnn_modes(ctx, p1, p2, n, seed):
     probe = install_probe(ctx, ref)
     x = torch.rand((n, 1, 28, 28), generator=ctx.gen(seed))
 
-    def buffers():
-        state = ctx.method(probe, "buffers")
-        return [v for k, v in state.items() if k.endswith("running_mean") or k.endswith("running_var")]
+    names = [b[0] for b in ctx.describe(ref).get("buffers", [])
+             if b[0].endswith("running_mean") or b[0].endswith("running_var")]
+
+    def buffers():  # read through ordinary calls, not through the probe
+        return [ctx.student.method(ctx.student.method_kept(ref, "get_buffer", n), "clone") for n in names]
 
     before = buffers()
-    t1 = ctx.method(probe, "trace", x, True, False, global_seed=1)["output"]
-    t2 = ctx.method(probe, "trace", x, True, False, global_seed=2)["output"]
+    t1 = traced(ctx, ref, probe, x, True, 1, hooks=False)["output"]
+    t2 = traced(ctx, ref, probe, x, True, 2, hooks=False)["output"]
     ctx.expect(not torch.equal(t1, t2), "two train-mode forward passes gave the same output: dropout is not active")
     trained = buffers()
     ctx.expect(len(trained) == 2 and not all(torch.equal(a, b) for a, b in zip(before, trained)),
                "BN's running statistics did not change in train mode")
-    e1 = ctx.method(probe, "trace", x, False, False, global_seed=1)
-    e2 = ctx.method(probe, "trace", x, False, False, global_seed=2)
+    e1 = traced(ctx, ref, probe, x, False, 1, hooks=False)
+    e2 = traced(ctx, ref, probe, x, False, 2, hooks=False)
     ctx.expect_equal(e2["output"], e1["output"], "eval-mode outputs with different random seeds", tier="exact",
                      hint="model.eval() must switch dropout off.")
     ctx.expect(all(torch.equal(a, b) for a, b in zip(trained, buffers())),
                "BN's running statistics changed during eval-mode forward passes")
-    copies = ctx.method(probe, "copies_agree", x)
-    ctx.expect_equal(copies["deepcopy"], copies["output"], "eval output of copy.deepcopy(model)", tier="exact")
-    ctx.expect_equal(copies["state_dict"], copies["output"], "eval output after a state_dict round trip",
-                     tier="exact")
+    expect_copies(ctx, ref, x)

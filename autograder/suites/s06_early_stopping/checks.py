@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 
 from autograder import compare, wire
-from autograder.checks import Suite, _seed_grader, describe_call
+from autograder.checks import Suite
 from autograder.fixtures import early_stopping as fx
 
 suite = Suite(__name__)
@@ -31,13 +31,42 @@ FX = "autograder.fixtures.early_stopping"
 def method_with_args(ctx, ref: wire.Ref, name: str, *args):
     """``ref.name(*args)`` on a student object, returning ``(result, args_after)``: objects built from a
     ``ctx.make`` come back as refs, so the check can keep using the very object the student got."""
-    ctx.last_call = describe_call(f"{ref.type}.{name}", args, {})
-    _seed_grader(0)
-    student = ctx.student
-    msg = {"op": "call", "target": {"ref": ref.id, "method": name}, "args": [wire.encode(a) for a in args],
-           "kwargs": {}, "seed": 0, "return_args": True}
-    both = student._answer(student._request(msg, student.call_timeout), f"{ref.type}.{name}")
-    return both["result"], both["args"]
+    return ctx.method_with_args(ref, name, *args)
+
+
+def tensors_of(ctx, model) -> dict:
+    """Refs to the model's parameter and buffer objects by name (to compare identities later)."""
+    info = ctx.describe(model)
+    return {**{n: ctx.student.method_kept(model, "get_parameter", n) for n, _, _ in info.get("parameters", [])},
+            **{b[0]: ctx.student.method_kept(model, "get_buffer", b[0]) for b in info.get("buffers", [])}}
+
+
+def same_model_in_calls(ctx, stopper, model, calls) -> bool:
+    """Whether every recorded stopper call got ``model`` itself: the stopper keeps the model objects it was
+    given (``_models``; a call records an index into it); their identities (``__hash__``, object identity for
+    an nn.Module) are read through ordinary calls and compared here."""
+    st = ctx.student
+    models = st.method_kept(stopper, "__getattribute__", "_models")
+    seen = [st.method(st.method_kept(models, "__getitem__", i), "__hash__") for i in range(int(st.method(models, "__len__")))]
+    mine = st.method(model, "__hash__")
+    return all(isinstance(c[2], int) and 0 <= c[2] < len(seen) and seen[c[2]] == mine for c in calls)
+
+
+def module_state(ctx, model, originals: dict) -> dict:
+    """Decided here, from what ordinary calls read (no verdict from fixture code): the parameter and buffer
+    names, whether each is still the object it was (``originals``: from :func:`tensors_of`; torch's ``_cdata``
+    identifies a tensor object), parameters trainable leaves, buffers without autograd history."""
+    st = ctx.student
+    info = ctx.describe(model)
+    now = tensors_of(ctx, model)
+    same = set(now) == set(originals) and all(st.attr(now[n], "_cdata") == st.attr(originals[n], "_cdata")
+                                              for n in now)
+    params = info.get("parameters", [])
+    return {"parameter_names": sorted(n for n, _, _ in params),
+            "buffer_names": sorted(b[0] for b in info.get("buffers", [])),
+            "same_objects": same,
+            "parameters_ok": all(grad and st.attr(now[n], "is_leaf") for n, _, grad in params),
+            "buffers_ok": not any(len(b) > 2 and b[2] for b in info.get("buffers", []))}
 
 
 def as_bool(value):
@@ -210,10 +239,13 @@ def restore(ctx, values, patience, seed, mode=None):
     param_names = [n for n, _ in reference.named_parameters()]
     buffer_names = [n for n, _ in reference.named_buffers()]
     model = ctx.make(f"{FX}:epoch_model", seed)
+    originals = None
     for k, v in enumerate(values):
         _, args = method_with_args(ctx, stopper, "step", v, model)
         model = args[1]
-        after = ctx.method(model, "snapshot")
+        if originals is None:  # the tensor objects the model was built with (step must not replace them)
+            originals = tensors_of(ctx, model)
+        after = ctx.method(model, "state_dict")
         ctx.expect_equal(after, reference.epoch_state(k), f"the model's state after step at epoch {k}",
                          hint="step must not change the model: read its state_dict and copy it, nothing else.")
         ctx.method(model, "set_epoch", k + 1)  # the model trains on: every tensor is updated in place
@@ -223,7 +255,7 @@ def restore(ctx, values, patience, seed, mode=None):
     result = ctx.method(stopper, "restore", model)
     ctx.expect(result is None or isinstance(result, wire.Ref),
                f"restore should load the state into the model and return None; got {compare.describe_value(result)}")
-    got = ctx.method(model, "snapshot")
+    got = ctx.method(model, "state_dict")
     ctx.expect(isinstance(got, dict) and set(got) == set(reference.state_dict()),
                "after restore, model.state_dict() has other keys than before", hint=NOT_IN_PLACE)
     states = {e: reference.epoch_state(e) for e in (best, last - 1, last + 1)}
@@ -239,7 +271,7 @@ def restore(ctx, values, patience, seed, mode=None):
         ctx.fail("after restore the parameters are not the best epoch's" + where)
     if _which_epoch(got, buffer_names, {best: states[best]}) is None:
         ctx.fail("after restore the parameters are the best epoch's but the buffers are not" + where, NOT_BUFFERS)
-    probe = ctx.method(model, "probe")
+    probe = module_state(ctx, model, originals)
     ctx.expect(probe["same_objects"] and probe["parameter_names"] == sorted(param_names)
                and probe["buffer_names"] == sorted(buffer_names),
                "after restore the model holds other parameter/buffer objects than before", NOT_IN_PLACE)
@@ -251,7 +283,7 @@ def restore(ctx, values, patience, seed, mode=None):
 # ---------------------------------------------------------------------------------------------------
 # 4. fit
 # ---------------------------------------------------------------------------------------------------
-def call_fit(ctx, task, seed, max_epochs, stopper: dict, lr=None, loss=None, test="counting"):
+def call_fit(ctx, task, seed, max_epochs, stopper: dict, lr=None, loss=None, test="counting", originals=None):
     """``fit(model, loaders, max_epochs, stopper[, lr][, loss_fn], optimizer_cls=PlainSGD)`` on grader-owned
     objects (PlainSGD = torch.optim.SGD without momentum, minus the seconds its construction costs).
 
@@ -263,6 +295,9 @@ def call_fit(ctx, task, seed, max_epochs, stopper: dict, lr=None, loss=None, tes
         kw["loss_fn"] = ctx.make(f"{FX}:mse_loss")
     d_out = 3 if task == "classify" else 1
     model = ctx.make(f"{FX}:task_model", seed, d_out=d_out)
+    if originals is not None:  # built first and kept, to see afterwards whether fit replaced its tensors
+        model = ctx.probe_kept(model.factory, *model.args, **model.kwargs)
+        originals.update(tensors_of(ctx, model))
     loaders = ctx.make(f"{FX}:task_loaders", task, seed, test=test)
     probe = ctx.make(f"{FX}:probe_stopper", **stopper)
     history, args = ctx.call_with_args("fit", model, loaders, max_epochs, probe, **kw)
@@ -368,8 +403,9 @@ def feeds_validation_loss(ctx, task, seed, max_epochs, lr):
              hint="after the loop (stopped or not) call stopper.restore(model) once, on fit's own model, and return "
                   "history; do not train a copy of the model or touch it after restoring.")
 def restores_at_end(ctx, task, seed, max_epochs, stop_at, restore_epoch):
+    originals: dict = {}
     history, model, _, stopper = call_fit(ctx, task, seed, max_epochs,
-                                          {"stop_at": stop_at, "restore_epoch": restore_epoch})
+                                          {"stop_at": stop_at, "restore_epoch": restore_epoch}, originals=originals)
     expect_history(ctx, history)
     log = ctx.method(stopper, "log")
     calls = log["calls"]
@@ -379,13 +415,13 @@ def restores_at_end(ctx, task, seed, max_epochs, stop_at, restore_epoch):
     ctx.expect(len(restores) == 1 and calls[-1][0] == "restore",
                f"stopper.restore should be called once, after the last step; the calls were "
                f"{[c[0] for c in calls]}")
-    ctx.expect(all(ctx.method(stopper, "same_model", model)),
+    ctx.expect(same_model_in_calls(ctx, stopper, model, calls),
                "fit trained or restored another model than the one passed in (a copy?): the caller's model must be "
                "the one that ends with the best state")
-    got = ctx.method(model, "snapshot")
+    got = ctx.method(model, "state_dict")
     ctx.expect(compare.difference(log["restored"], got, "exact") is None,
                "the model changed after stopper.restore(model): restore must be the last thing fit does to it")
-    probe = ctx.method(model, "probe")
+    probe = module_state(ctx, model, originals)
     reference = fx.task_model(seed, d_out=3)
     ctx.expect(probe["same_objects"] and probe["parameter_names"] == sorted(n for n, _ in reference.named_parameters())
                and probe["buffer_names"] == sorted(n for n, _ in reference.named_buffers()),

@@ -169,9 +169,9 @@ def expect_default_init(ctx, mods, state: dict, what: str, keras: bool = False) 
             if keras:
                 bound = max(bound, math.sqrt(6.0 / (fan_in + fan_out)))
             spread = float(w.std()) > 0.3 * torch_bound if w.numel() >= 16 else float(w.max()) > float(w.min())
-            ok = float(w.abs().max()) <= bound * (1 + 1e-6) and spread
+            ok = compare.at_most(w.abs().max(), bound, "op") and spread
             if b is not None and b.numel():
-                ok = ok and float(b.abs().max()) <= bound * (1 + 1e-6)
+                ok = ok and compare.at_most(b.abs().max(), bound, "op")
                 if not keras and b.numel() >= 2:
                     ok = ok and float(b.max()) > float(b.min())
             ctx.expect(ok, f"{what}: the initial values of the Linear {pre[:-1] or 'layer'} do not look like PyTorch's "
@@ -368,9 +368,27 @@ def optimizer(ctx, kind, seed, lr=None, lam=None):
     expect_optimizes_model(ctx, model, opt)
 
 
+def param_grads(ctx, model) -> dict:
+    """``{name: .grad or None}`` of a student-side model, read through ordinary calls (not a fixture method)."""
+    st = ctx.student
+    return {name: st.attr(st.method_kept(model, "get_parameter", name), "grad")
+            for name, _, _ in ctx.describe(model).get("parameters", [])}
+
+
+def optimizer_coverage(ctx, model, opt) -> dict:
+    """How the optimizer's parameters relate to the model's, by tensor identity, read through ordinary calls
+    (``ctx.parameter_identities`` / ``ctx.group_identities``) and counted here: ``covered``, ``missing``,
+    ``foreign`` (tensors that are not the model's), ``repeated``."""
+    mine = set(ctx.parameter_identities(model).values())
+    groups = ctx.student.method_kept(opt, "__getattribute__", "param_groups")
+    seen = [t for group in ctx.group_identities(groups) for t in (group or [])]
+    return {"covered": len(mine & set(seen)), "missing": len(mine - set(seen)),
+            "foreign": len(set(seen) - mine), "repeated": len(seen) - len(set(seen))}
+
+
 def expect_optimizes_model(ctx, model, opt):
     """The optimizer updates exactly the parameters of the model it was given (the same tensors, each once)."""
-    cover = ctx.method(model, "optimizer_coverage", opt)
+    cover = optimizer_coverage(ctx, model, opt)
     ctx.expect(cover["missing"] == 0 and cover["foreign"] == 0 and cover["repeated"] == 0,
                f"the optimizer does not update exactly the model's parameters ({cover['covered']} of them covered, "
                f"{cover['missing']} missing, {cover['foreign']} other tensors, {cover['repeated']} repeated)",
@@ -404,7 +422,7 @@ def penalty_values(ctx, kind, seed, lam=None):
     ctx.expect(penalty is not None, f"make_training_setup(kind={kind!r}) returned penalty=None",
                hint="l1 and l2 return a function penalty(model) -> 0-dim tensor.")
     fresh = fx.PenaltyNet(seed)
-    ctx.expect_unchanged(ctx.method(model, "state"), fresh.state(), "make_training_setup changed the model's parameters",
+    ctx.expect_unchanged(ctx.method(model, "state_dict"), fresh.state(), "make_training_setup changed the model's parameters",
                          hint="build the optimizer; do not touch the model.")
     res = ctx.method(model, "penalty_gradients", penalty)
     ctx.expect(isinstance(res, dict) and res.get("differentiable"),
@@ -480,6 +498,10 @@ def one_pass(ctx, n, batch, seed, progress=None):
     steps = ctx.attr(opt, "steps")
     ctx.expect(steps == n_batches, f"optimizer.step() was called {steps} times for {n_batches} batches",
                hint="call optimizer.step() once per batch, right after loss.backward().")
+    tracked = int(ctx.method(model, "state_dict")["net.1.num_batches_tracked"])
+    ctx.expect(tracked == n_batches, f"the model's BatchNorm saw {tracked} training batches (torch's own count); "
+                                     f"expected one pass over the loader's {n_batches} batches",
+               hint="one epoch is exactly one `for x, y in loader` loop, one forward pass per batch.")
     ref_loader = fx.probe_loader(n, batch, seed)
     ctx.expect_unchanged(ctx.method(loader, "data"), (ref_loader.x, ref_loader.y),
                          "the loader's tensors changed during train_epoch", hint="do not modify the batches in place.")
@@ -497,7 +519,7 @@ def one_pass(ctx, n, batch, seed, progress=None):
 def parameters(ctx, n, batch, seed, lr, momentum=0.0):
     args = train_objects(ctx, seed, n, batch, lr, momentum, train=True)
     _, (model, _, _) = call_train(ctx, args)
-    state = ctx.method(model, "state")
+    state = ctx.method(model, "state_dict")
     ctx.expect_reference(state, "parameters and buffers after the epoch", tier="steps")
 
 
@@ -512,6 +534,10 @@ def train_mode(ctx, n, batch, seed):
     ctx.expect(len(records) >= n_batches, f"the model ran {len(records)} forward passes for {n_batches} batches")
     ctx.expect(all(r[0] for r in records),
                "the model was in eval mode during training (it was handed over in eval mode, e.g. after evaluate)",
+               hint="call model.train() at the start of train_epoch: dropout and BN behave differently in training.")
+    tracked = int(ctx.method(model, "state_dict")["net.1.num_batches_tracked"])
+    ctx.expect(tracked >= n_batches, f"the model's BatchNorm counted {tracked} training-mode batches (torch's own "
+                                     f"count) for {n_batches} batches: it was not in train mode",
                hint="call model.train() at the start of train_epoch: dropout and BN behave differently in training.")
     ctx.expect(all(r[1] for r in records), "a training forward pass ran without autograd (torch.no_grad)",
                hint="the training forward pass needs autograd; use torch.no_grad() only in evaluate.")
@@ -532,7 +558,7 @@ def penalty(ctx, n, batch, seed, lam):
                hint=("the penalty was applied twice per batch: add penalty(model) to the loss once."
                      if calls == 2 * n_batches else
                      "add penalty(model) to each batch's loss (once) when a penalty is given."))
-    state = ctx.method(model, "state")
+    state = ctx.method(model, "state_dict")
     ctx.expect_reference(state, "parameters after an epoch with the penalty", tier="steps")
     ctx.expect_reference(result, "the returned mean loss (it includes the penalty)", tier="steps",
                          hint="the returned loss is the loss you backpropagate: cross-entropy + penalty.")
@@ -602,7 +628,7 @@ def eval_mode(ctx, n, batch, seed, train):
                hint="call model.eval() before evaluating: in training mode dropout drops units and BN uses (and "
                     "updates) batch statistics, so the numbers are not the deployed model's.")
     before = fx.probe_net(seed, dropout=0.5, trained_bn=True, train=train, key="grader").state()
-    ctx.expect_unchanged(ctx.method(student_model, "state"), before,
+    ctx.expect_unchanged(ctx.method(student_model, "state_dict"), before,
                          "evaluate changed the model's parameters or BN running statistics",
                          hint="in eval mode BN uses its running statistics and does not update them; call model.eval().")
     ctx.expect(ctx.describe(student_model).get("training") is train,
@@ -622,7 +648,7 @@ def no_grad(ctx, n, batch, seed):
     records = ctx.method(student_model, "mode_records")
     ctx.expect(len(records) >= 1, "evaluate never ran the model")
     ctx.expect(not any(r[1] for r in records), "autograd was on during evaluation (a graph was built for nothing)")
-    grads = ctx.method(student_model, "grads")
+    grads = param_grads(ctx, student_model)
     ctx.expect(all(g is None for g in grads.values()), "evaluate left gradients in the parameters",
                hint="evaluate must not call backward().")
 

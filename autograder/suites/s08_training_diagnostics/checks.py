@@ -1,10 +1,11 @@
 """Visible checks of assignment 08 (shipped to students; the self-check runs these).
 
 Models are built from ``autograder.fixtures.diagnostics`` in the student's process (``ctx.make``) and,
-for the reference values, in the grader's (the factories are deterministic). Those models are *probed*:
-``probe()`` runs in the student's process and reports, exactly, which parameters, gradients, buffers,
-train/eval flags and parameter objects changed since the model was built, and how many hooks are
-registered (see the fixture module).
+for the reference values and the "as built" state, in the grader's (the factories are deterministic). Side
+effects are decided here (``probe()`` below): the student's model is observed through ordinary calls and
+attribute reads (``ctx.observe_module``) and compared, exactly, with the grader's copy as built: which
+parameters, gradients, buffers, train/eval flags and parameter objects changed, and how many hooks are
+registered. No verdict is computed by fixture code in the student's process (docs/SECURITY.md).
 
 Conventions (stated in the notebook): cross-entropy is ``F.cross_entropy`` (mean, natural log); layers of
 ``activation_stats`` are the outputs of every ``nn.Tanh`` / ``nn.ReLU`` module, keyed by their
@@ -54,8 +55,66 @@ def as64(value: float) -> torch.Tensor:
     return torch.tensor(value, dtype=torch.float64)
 
 
-def probe(ctx, ref) -> dict:
-    return ctx.method(ref, "probe")
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return tuple(a.shape) == tuple(b.shape) and a.dtype == b.dtype and bool(torch.equal(a, b))
+
+
+def local_model(make):
+    """The grader's own copy of the model ``make`` builds in the student's process (the factories are
+    deterministic; the global RNG that ``init_target`` seeds is restored)."""
+    rng = torch.get_rng_state()
+    try:
+        return getattr(fx, make.factory.partition(":")[2])(*make.args, **make.kwargs)
+    finally:
+        torch.set_rng_state(rng)
+
+
+def kept_model(ctx, make):
+    """``(ref, originals)``: the model ``make`` describes, built and kept in the student's process, and a Ref to
+    each of its Parameter objects as built (to see later, from values, whether they were replaced)."""
+    ref = ctx.probe_kept(make.factory, *make.args, **make.kwargs)
+    names = [p[0] for p in ctx.describe(ref).get("parameters", [])]
+    return ref, {n: ctx.student.method_kept(ref, "get_parameter", n) for n in names}
+
+
+def probe(ctx, ref, make, originals=None) -> dict:
+    """What changed since the model ``make`` was built, decided here: the model is observed through ordinary
+    calls (``ctx.observe_module``: state_dict, each parameter's grad / requires_grad / is_leaf, each submodule's
+    mode and hook dictionaries, torch's global hooks) and compared with the grader's own copy of the model as
+    built. ``originals`` (from :func:`kept_model`): Refs to the Parameter objects as built; a name whose original
+    object no longer holds the model's current value (or storage) was replaced by a new object. ``forwards_with_grad`` is the
+    count the fixture's forward keeps (``_grad_forwards``; see docs/SECURITY.md, known limits)."""
+    local = local_model(make)
+    seen = ctx.observe_module(ref)
+    snap_state = local.state_dict()
+    params = {n: p for n, p in local.named_parameters()}
+    buffers = {n for n, _ in local.named_buffers()}
+    current = seen["state"]
+    training = {n: m.training for n, m in local.named_modules()}
+    replaced = []
+    for name, orig in (originals or {}).items():
+        held = ctx.student.method(orig, "detach")
+        now = seen["params"].get(name)
+        if now is None or now["data_ptr"] != ctx.student.method(orig, "data_ptr") or not _same(held, current[name]):
+            replaced.append(name)
+    return {
+        "hooks": sum(m["hooks"] for m in seen["modules"].values()) + seen["global_hooks"],
+        "param_names": sorted(seen["params"]),
+        "changed_params": sorted(n for n in seen["params"]
+                                 if n not in params or not _same(current.get(n), snap_state[n])),
+        "changed_grads": sorted(n for n, info in seen["params"].items()
+                                if n not in params or not _same(info["grad"], params[n].grad)),
+        "changed_buffers": sorted(n for n in current if n not in params
+                                  and (n not in buffers or not _same(current[n], snap_state[n]))),
+        "changed_mode": sorted(n for n, m in seen["modules"].items() if training.get(n) != m["training"]),
+        "changed_requires_grad": sorted(n for n, info in seen["params"].items()
+                                        if n not in params or params[n].requires_grad != info["requires_grad"]),
+        "replaced": sorted(replaced),
+        "not_leaf": sorted(n for n, info in seen["params"].items() if not info["is_leaf"]),
+        "forwards_with_grad": int(ctx.student.attr(ref, "_grad_forwards") or 0),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -115,7 +174,7 @@ def loss_side_effects(ctx, kind, seed, n, train):
     value = scalar(ctx, out, "initial_loss's result")
     ctx.expect_equal(as64(value), expected.double(),
                      f"the loss of a model with BatchNorm in {'train' if train else 'eval'} mode", tier="composite")
-    report = probe(ctx, args[0])
+    report = probe(ctx, args[0], model)
     ctx.expect(not report["changed_mode"], f"initial_loss changed the train/eval mode of {report['changed_mode']}")
     ctx.expect(not report["changed_params"] and not report["changed_grads"],
                f"initial_loss changed parameters {report['changed_params']} / gradients {report['changed_grads']}")
@@ -132,9 +191,10 @@ def shrink_case(kind: str, seed: int):
     return local, last
 
 
-def call_shrink(ctx, kind, seed, scale):
+def call_shrink(ctx, kind, seed, scale, model=None):
+    """The model after ``shrink_last_layer_`` (``model``: a kept model to pass, else one built for the call)."""
     kwargs = {} if scale is None else {"scale": scale}
-    _, args = ctx.call_with_args("shrink_last_layer_", ctx_make(kind, seed), **kwargs)
+    _, args = ctx.call_with_args("shrink_last_layer_", ctx_make(kind, seed) if model is None else model, **kwargs)
     return args[0]
 
 
@@ -163,7 +223,7 @@ def shrink_values(ctx, kind, seed, scale):
              hint="change the last nn.Linear (in model.modules() order) only; every other parameter stays as it was.")
 def shrink_only_last(ctx, kind, seed, scale):
     _, last = shrink_case(kind, seed)
-    report = probe(ctx, call_shrink(ctx, kind, seed, scale))
+    report = probe(ctx, call_shrink(ctx, kind, seed, scale), ctx_make(kind, seed))
     allowed = {f"{last}.bias", f"{last}.weight"}
     ctx.expect(f"{last}.weight" in report["changed_params"], f"the last Linear's weight ({last}.weight) did not change")
     others = [n for n in report["changed_params"] if n not in allowed]
@@ -177,12 +237,13 @@ def shrink_only_last(ctx, kind, seed, scale):
                   "instead of assigning new nn.Parameter objects: an optimizer created earlier holds the old ones.")
 def shrink_in_place(ctx, kind, seed, scale):
     local, last = shrink_case(kind, seed)
-    ref = call_shrink(ctx, kind, seed, scale)
+    model, originals = kept_model(ctx, ctx_make(kind, seed))
+    ref = call_shrink(ctx, kind, seed, scale, model)
     weight = ctx.method(ref, "state_dict")[f"{last}.weight"]
     ctx.expect_equal(weight, local.state_dict()[f"{last}.weight"] * (0.01 if scale is None else scale),
                      "the last Linear's weight (in-place use is judged on a correct result; see the check of the "
                      "values)", tier="op")
-    report = probe(ctx, ref)
+    report = probe(ctx, ref, ctx_make(kind, seed), originals)
     ctx.expect(not report["replaced"], f"the parameters {report['replaced']} were replaced by new objects")
     ctx.expect(not report["not_leaf"] and not report["changed_requires_grad"],
                f"parameters {report['not_leaf'] or report['changed_requires_grad']} are no longer trainable "
@@ -324,7 +385,7 @@ def hooks_removed(ctx, kind, seed):
     make, local, x = stats_model(kind, seed)
     out, args = ctx.call_with_args("activation_stats", make, x)
     correct_stats(ctx, out, local, x)
-    report = probe(ctx, args[0])
+    report = probe(ctx, args[0], make)
     ctx.expect(report["hooks"] == 0, f"{report['hooks']} hook(s) still registered after activation_stats returned",
                hint="remove every hook you registered (handle.remove()) before returning.")
     bad = torch.zeros(3, x.shape[1] + 1)
@@ -333,7 +394,7 @@ def hooks_removed(ctx, kind, seed):
     except StudentCallError as exc:
         if exc.kind != "exception":
             raise
-    report = probe(ctx, args[0])
+    report = probe(ctx, args[0], make)
     ctx.expect(report["hooks"] == 0, f"{report['hooks']} hook(s) left registered after the forward pass raised",
                hint="remove the hooks in a `finally:` block: when model(x) raises, the code after it never runs.")
 
@@ -347,7 +408,7 @@ def stats_side_effects(ctx, kind, seed, train):
     make, local, x = stats_model(kind, seed, train=train, bn=True, grads=True)
     out, args = ctx.call_with_args("activation_stats", make, x)
     correct_stats(ctx, out, local, x)
-    report = probe(ctx, args[0])
+    report = probe(ctx, args[0], make)
     ctx.expect(not report["changed_mode"], f"activation_stats changed the train/eval mode of {report['changed_mode']}")
     ctx.expect(not report["changed_params"] and not report["changed_grads"],
                f"activation_stats changed parameters {report['changed_params']} / gradients {report['changed_grads']}")
@@ -432,7 +493,7 @@ def ratio_side_effects(ctx, kind, seed, lr, frozen):
     for name, exp in expected.items():
         ctx.expect_equal(got[name], exp, f"the ratio of {name} (side effects are judged on a correct result)",
                          tier="composite")
-    report = probe(ctx, args[0])
+    report = probe(ctx, args[0], make)
     ctx.expect(not report["changed_grads"], f"update_to_data_ratios changed the gradients {report['changed_grads']}")
     ctx.expect(not report["changed_params"] and not report["changed_mode"] and report["hooks"] == 0,
                f"update_to_data_ratios changed parameters {report['changed_params']} or the mode "
@@ -453,9 +514,11 @@ def linear_names(sizes, act, bn=False, bias=True):
     return [(name, m.bias is not None) for name, m in local.named_modules() if isinstance(m, nn.Linear)], local
 
 
-def call_init(ctx, seed, sizes, act, nonlinearity, generator_seed=None, bn=False, bias=True):
+def call_init(ctx, seed, sizes, act, nonlinearity, generator_seed=None, bn=False, bias=True, model=None):
+    """The model after ``kaiming_init_`` (``model``: a kept model to pass, else one built for the call)."""
     kwargs = {} if generator_seed is None else {"generator": ctx.make(f"{FX}:generator", generator_seed)}
-    _, args = ctx.call_with_args("kaiming_init_", init_make(seed, sizes, act, bn, bias), nonlinearity, **kwargs)
+    target = init_make(seed, sizes, act, bn, bias) if model is None else model
+    _, args = ctx.call_with_args("kaiming_init_", target, nonlinearity, **kwargs)
     return args[0]
 
 
@@ -531,7 +594,7 @@ def biases_and_others(ctx, seed, sizes, nonlinearity, bias):
     names, local = linear_names(sizes, nonlinearity, bn=True, bias=bias)
     ref = call_init(ctx, seed, sizes, nonlinearity, nonlinearity, bn=True, bias=bias)
     state = ctx.method(ref, "state_dict")
-    report = probe(ctx, ref)
+    report = probe(ctx, ref, init_make(seed, sizes, nonlinearity, True, bias))
     weights = sorted(f"{n}.weight" for n, _ in names)
     ctx.expect(all(w in report["changed_params"] for w in weights),
                f"the Linear weights {[w for w in weights if w not in report['changed_params']]} were not re-drawn")
@@ -575,9 +638,11 @@ def generator_draws(ctx, seed, sizes, nonlinearity, gen_seed):
                   "instead of assigning new nn.Parameter objects.")
 def init_in_place(ctx, seed, sizes, nonlinearity):
     names, _ = linear_names(sizes, nonlinearity)
-    ref = call_init(ctx, seed, sizes, nonlinearity, nonlinearity)
+    make = init_make(seed, sizes, nonlinearity)
+    model, originals = kept_model(ctx, make)
+    ref = call_init(ctx, seed, sizes, nonlinearity, nonlinearity, model=model)
     check_std(ctx, ref, sizes, nonlinearity, GAINS[nonlinearity])  # in-place use counts for a correct draw only
-    report = probe(ctx, ref)
+    report = probe(ctx, ref, make, originals)
     weights = [f"{n}.weight" for n, _ in names]
     ctx.expect(all(w in report["changed_params"] for w in weights), "the Linear weights were not re-drawn")
     ctx.expect(not report["replaced"], f"the parameters {report['replaced']} were replaced by new objects")

@@ -135,7 +135,7 @@ def in_range(ctx, low, high, seed):
     n = 2000
     out = call_log_uniform(ctx, low, high, n, seed)
     lo, hi = float(out.min()), float(out.max())
-    ctx.expect(lo >= low * (1 - 1e-12) and hi < high,
+    ctx.expect(compare.at_least(lo, low, "float64") and hi < high,
                f"the samples span [{lo:.4g}, {hi:.4g}]; they must lie in [{low:g}, {high:g})")
     step = 10 ** (0.01 * (math.log10(high) - math.log10(low)))
     ctx.expect(lo < low * step and hi > high / step,
@@ -221,7 +221,7 @@ def momentum_distribution(ctx, seed):
     if built_on_wrong_log_uniform(ctx, out, KS_N, seed):
         return
     lo, hi = float(out.min()), float(out.max())
-    ctx.expect(lo > 0.9 and hi <= 0.999 + 1e-12,
+    ctx.expect(lo > 0.9 and compare.at_most(hi, 0.999, "float64"),
                f"the momenta span [{lo:.4g}, {hi:.4g}]; 1 - 10**U(-3, -1) lies in (0.9, 0.999]")
     d = ks_uniform(torch.log10(1.0 - out), -3.0, -1.0)
     crit = KS_CRITICAL / math.sqrt(KS_N)
