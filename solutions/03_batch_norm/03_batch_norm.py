@@ -738,7 +738,7 @@ print({f"{m} {kind}": round(v, 3) for (m, kind), v in calib_acc.items()})
 #   group's statistics grows like $1/\sqrt g$ as $g$ shrinks (assignment 04 measures it);
 # * every network is evaluated in eval mode after `calibrate_bn` on its 128 images, on the **1,669** digits it
 #   was not trained on; the same MLP **without BN** (with biases) is the reference. Three seeds, each a
-#   different subset and initialization. (About 10 s.)
+#   different subset and initialization. (About 15 s.)
 #
 # Randomness: `torch.manual_seed(seed)` before building a model (initialization), the subset from
 # `Generator(100 + seed)`, the per-step shuffles from `Generator(seed)`.
