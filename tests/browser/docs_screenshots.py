@@ -7,7 +7,8 @@
 - ``solved-notebook.png``: the same student notebook with the stubs filled in (the solution's code pasted
   into the stub cells, as a student who solved it has it) after Run All: a passing self-check and a plot.
 
-Both are cut from a 1400-pixel-wide window and scaled down to 1000 pixels (PNG, a few hundred KB).
+Both are cut from a 1400-pixel-wide window (as tall as the excerpt needs) and scaled down to 1000 pixels
+wide, in 256 colours (PNG, well under 300 KB).
 """
 
 from __future__ import annotations
@@ -34,16 +35,18 @@ def solved_copy(student: dict, solution: dict) -> dict:
         meta = cell["metadata"].get("nbgrader", {})
         if cell["cell_type"] == "code" and meta.get("solution") and meta.get("grade_id") in by_id:
             source = by_id[meta["grade_id"]]["source"]
-            cell["source"] = source
+            source = "".join(source) if isinstance(source, list) else source
+            cell["source"] = "".join(line for line in source.splitlines(keepends=True)
+                                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
     return student
 
 
 def excerpt(page, expected: list[dict], solved: bool) -> tuple[int, int]:
-    """The first self-check cell (and, for the solved notebook, up to the next cell that shows a figure)."""
+    """The first self-check cell; for the solved notebook, the last self-check followed by a figure."""
     checks = [i for i, e in enumerate(expected) if e["visible_checks"]]
     if not solved:
         return checks[0], checks[0]
-    for i in checks:
+    for i in reversed(checks):
         later = [j for j in range(i + 1, min(i + 3, len(expected))) if expected[j]["figures"]]
         if later:
             return i, later[0]
@@ -70,7 +73,7 @@ def main(out_dir: str) -> None:
         with sync_playwright() as pw:
             context = pw.chromium.launch_persistent_context(
                 os.path.join(home, "profile"), executable_path=ensure_chromium(), headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1400, "height": 1300})
+                viewport={"width": 1400, "height": 1000})
             page = context.new_page()
             page.set_default_timeout(60_000)
             os.makedirs(out_dir, exist_ok=True)
@@ -85,6 +88,7 @@ def main(out_dir: str) -> None:
                 with Image.open(raw) as im:
                     im = im.convert("RGB")
                     im = im.resize((WIDTH, round(im.height * WIDTH / im.width)), Image.LANCZOS)
+                    im = im.convert("P", palette=Image.ADAPTIVE, colors=256)  # a screenshot: 256 colours are plenty
                     im.save(os.path.join(out_dir, f"{name}.png"), optimize=True)
                 print(f"wrote {os.path.join(out_dir, name + '.png')}")
             context.close()

@@ -193,16 +193,27 @@ def screenshot_notebook(page, path: str) -> None:
     page.evaluate(f"() => {{ document.querySelector('{outer}').scrollTop = 0; }}")
 
 
-def screenshot_cells(page, first: int, last: int, path: str) -> None:
-    """Cells ``first``..``last`` (page indices) as they look in JupyterLab, the menu and toolbar above them
-    (for the documentation), cut at the bottom of the window."""
+def screenshot_cells(page, first: int, last: int, path: str, max_height: int = 2600) -> None:
+    """Cells ``first``..``last`` (page indices) as they look in JupyterLab, with the menu and toolbar above
+    them (for the documentation): the window grows (up to ``max_height``) until they fit."""
     cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-    cells.nth(first).evaluate("el => el.scrollIntoView({block: 'start'})")
+    outer = page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first
+    size = dict(page.viewport_size)
+    for k in range(last, first - 1, -1):  # lay out every cell of the excerpt (content-visibility skips others)
+        cells.nth(k).scroll_into_view_if_needed()
+        time.sleep(0.3)
+    top, bottom, box = cells.nth(first).bounding_box(), cells.nth(last).bounding_box(), outer.bounding_box()
+    below = size["height"] - (box["y"] + box["height"])  # the status bar
+    height = int(min(max_height, box["y"] + (bottom["y"] + bottom["height"] - top["y"]) + 24 + below))
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    time.sleep(0.6)
+    delta = cells.nth(first).bounding_box()["y"] - outer.bounding_box()["y"] - 4
+    outer.evaluate("(el, d) => { el.scrollTop += d; }", delta)
     time.sleep(0.6)
     bottom = cells.nth(last).bounding_box()
-    view = page.viewport_size
-    end = min(bottom["y"] + bottom["height"] + 8, view["height"])
-    page.screenshot(path=path, clip={"x": 0, "y": 0, "width": view["width"], "height": end})
+    end = min(bottom["y"] + bottom["height"] + 8, page.viewport_size["height"])
+    page.screenshot(path=path, clip={"x": 0, "y": 0, "width": size["width"], "height": end})
+    page.set_viewport_size(size)
 
 
 # ------------------------------------------------------------------------------------- what must be seen
