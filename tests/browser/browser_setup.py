@@ -177,6 +177,24 @@ class LabServer:
     def url(self, rel_path: str) -> str:
         return f"{self.base}/lab/tree/{rel_path}?reset&token={self.token}"
 
+    def shutdown_kernels(self) -> None:
+        """Shut down every kernel of this server (each case's notebook starts one; a worker runs one case at
+        a time, so the next case starts from no running kernel)."""
+        def call(method: str, path: str):
+            request = urllib.request.Request(f"{self.base}{path}", method=method,
+                                             headers={"Authorization": f"token {self.token}"})
+            with urllib.request.urlopen(request, timeout=30) as r:
+                body = r.read()
+            return json.loads(body) if body else None
+
+        with contextlib.suppress(OSError, ValueError):
+            for session in call("GET", "/api/sessions") or []:
+                with contextlib.suppress(OSError):
+                    call("DELETE", f"/api/sessions/{session['id']}")
+            for kernel in call("GET", "/api/kernels") or []:
+                with contextlib.suppress(OSError):
+                    call("DELETE", f"/api/kernels/{kernel['id']}")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):

@@ -44,6 +44,12 @@ def lab(tmp_path_factory):
                                       capture_output=True, text=True, timeout=300)
                 assert done.returncode == 0, f"student-bundle failed:\n{done.stdout}{done.stderr}"
                 # The kernel imports the bundle's own autograder, as a student's `pip install -e .` would.
+                probe = subprocess.run([sys.executable, "-c", "import autograder; print(autograder.__file__)"],
+                                       cwd=os.path.join(root, "assignments"), capture_output=True, text=True,
+                                       env=dict(os.environ, PYTHONPATH=root), timeout=300)
+                assert probe.stdout.strip().startswith(root), (
+                    f"with PYTHONPATH={root} the kernel would not import the bundle's autograder: "
+                    f"{probe.stdout}{probe.stderr}")
                 servers[flavour] = LabServer(root, home, pythonpath=root)
             else:
                 raise ValueError(flavour)

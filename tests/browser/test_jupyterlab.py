@@ -136,7 +136,7 @@ def wait_until_idle(page, started_cell: int, deadline: float) -> list[dict]:
             quiet = 0
         if time.monotonic() > deadline:
             raise TimeoutError(f"the notebook was still running after its time limit; prompts: {' '.join(prompts)}")
-        time.sleep(1.0)
+        time.sleep(0.5 if quiet else 1.0)
 
 
 def run_everything(page, timeout: float, continue_after_errors: bool) -> tuple[list[dict], int]:
@@ -169,13 +169,16 @@ def screenshot_notebook(page, path: str) -> None:
     from PIL import Image
 
     outer = ".jp-NotebookPanel .jp-WindowedPanel-outer"
+    size = dict(page.viewport_size)
+    page.set_viewport_size({"width": size["width"], "height": 4000})  # fewer windows to capture
+    time.sleep(0.5)
     box = page.locator(outer).first.bounding_box()
     total = page.evaluate(f"() => document.querySelector('{outer}').scrollHeight")
     view = int(box["height"])
     shots, top = [], 0
     while True:
         page.evaluate(f"() => {{ document.querySelector('{outer}').scrollTop = {top}; }}")
-        time.sleep(0.4)
+        time.sleep(0.3)
         actual = page.evaluate(f"() => document.querySelector('{outer}').scrollTop")
         part = path + f".part{len(shots)}.png"
         page.screenshot(path=part, clip=box)
@@ -191,6 +194,7 @@ def screenshot_notebook(page, path: str) -> None:
         os.remove(part)
     sheet.save(path)
     page.evaluate(f"() => {{ document.querySelector('{outer}').scrollTop = 0; }}")
+    page.set_viewport_size(size)
 
 
 def screenshot_cells(page, first: int, last: int, path: str, max_height: int = 2600) -> None:
@@ -449,6 +453,7 @@ def test_notebook_in_jupyterlab(flavour, assignment, lab, page, tmp_path):
         if cells:
             with open(str(tmp_path / f"{assignment}-{flavour}.cells.json"), "w", encoding="utf-8") as fh:
                 json.dump(cells, fh, indent=1)
+        server.shutdown_kernels()
     elapsed = time.monotonic() - started
     if failure:
         pytest.fail(f"{where}: {failure}\nscreenshot: {shot}\njupyter lab log (end):\n{server.log_tail(1500)}",
