@@ -78,9 +78,9 @@ def is_script_submission(path: str) -> bool:
         return False
     named = assignment_from_filename(path) is not None
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # never open a FIFO: it would block
+            return named
         with open(path, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                return named
             head = fh.read(256 * 1024).decode("utf-8", errors="replace")
     except OSError:
         return named  # unreadable: graded (and refused with the reason) only if its name says it is one

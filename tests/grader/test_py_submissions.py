@@ -78,8 +78,10 @@ def test_which_py_files_in_a_folder_are_submissions(tmp_path):
     (tmp_path / "04_layer_norm.py").write_text(script)  # a jupytext pair: the notebook is the submission
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "__pycache__" / "05_dropout.py").write_text(script)
+    os.mkfifo(tmp_path / "pipe.py")  # never opened (it would block)
+    os.mkfifo(tmp_path / "05_dropout-pipe.py")  # named like a submission: listed, and refused when read
     found = [os.path.basename(f.path) for f in find_submissions([str(tmp_path)])]
-    assert found == ["04_layer_norm.ipynb", "05_dropout.py", "homework.py"]
+    assert found == ["04_layer_norm.ipynb", "05_dropout-pipe.py", "05_dropout.py", "homework.py"]
     assert not is_script_submission(str(tmp_path / "utils.py"))
     # Named on the command line, any file is graded (or refused with its reason).
     assert [f.path for f in find_submissions([str(tmp_path / "utils.py")])] == [str(tmp_path / "utils.py")]
