@@ -817,7 +817,7 @@ axes[0].axhspan(nb_mean - nb_std, nb_mean + nb_std, color="gray", alpha=0.2)
 axes[0].set_xscale("log", base=2); axes[0].set_xticks(ghost_sizes, [str(g) for g in ghost_sizes])
 axes[0].set_xlabel("ghost batch size g (128 = no batch noise)"); axes[0].set_ylabel("accuracy (eval mode)")
 axes[0].set_title("accuracy vs BN's ghost batch size (mean ± std, 3 seeds)"); axes[0].legend(fontsize=8)
-for k, s in enumerate(noise_seeds):
+for k in range(len(noise_seeds)):
     axes[1].plot(ghost_sizes, [noise_gain[g][k] * 100 for g in ghost_sizes], ".", color="C0", alpha=0.5,
                  label="one seed" if k == 0 else None)
 axes[1].plot(ghost_sizes, [noise_gain[g].mean() * 100 for g in ghost_sizes], "o-", color="C0", label="mean of 3 seeds")
