@@ -243,9 +243,10 @@ class Context:
 
     def probe(self, factory: str, *args: Any, **kwargs: Any) -> Any:
         """Run a grader-owned probe, ``autograder.fixtures.<module>:<function>``, inside the student's process
-        on ``args`` (a Ref arrives as the student's very object) and get its plain-data answer: parameters
-        registered, buffers without autograd history, gradients reaching the parameters, deepcopy /
-        state_dict round trips (DESIGN.md §7). Its own errors are the grader's, not the student's."""
+        on ``args`` (a Ref arrives as the student's very object) and get its plain-data answer (e.g. gradients
+        reaching the parameters). The student's process can replace the probe: what it returns is *collected*
+        data, to compare with values the grader computes or reads through ordinary calls, never a verdict
+        (docs/SECURITY.md, "Trust in fixture code"). Its own errors are the grader's, not the student's."""
         return self.student.probe(factory, *args, **kwargs)
 
     def probe_kept(self, factory: str, *args: Any, **kwargs: Any) -> wire.Ref:
