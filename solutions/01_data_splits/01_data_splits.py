@@ -436,7 +436,8 @@ plt.tight_layout(); plt.show()
 # standardization, PCA, imputation, hyperparameter choices) is part of the model: inside cross-validation it is
 # re-fitted on the K−1 training folds of each split and only *applied* to the held-out fold; the test split is
 # touched once, at the end.
-#
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "question_ci", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **Q2.** A classmate reports that model A reaches 96.1 % and model B 96.7 % validation accuracy on the digits
 # validation split (about 180 examples), and concludes that B is better. Use the confidence interval of section 6
 # to judge the claim, and say what you would do instead.

@@ -748,7 +748,8 @@ plt.tight_layout(); plt.show()
 # smaller than λ is pulled all the way to 0 and held there — soft-thresholding makes that exact (our proximal run:
 # a large share of the first-layer weights exactly 0). The Gaussian's log-density is flat at 0 (gradient $\lambda w \to 0$),
 # so L2 only shrinks weights proportionally and never zeroes them.
-#
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "question_experiment", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **Q2. Reading the experiment.** In section 9, how did the unpenalized network's training and validation accuracy
 # evolve, and what do the penalties change? Which λ would you report, how did you choose it, and why would you not
 # quote that run's validation accuracy as the model's expected accuracy on new data?

@@ -743,7 +743,8 @@ plt.show()
 # trains: it normalizes the next layer's input instead; on Iris both placements reached similar accuracy, so
 # "before" is a convention with a reason (normalizing what the non-linearity sees), not the only working
 # choice.
-#
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "question_bn_every_layer", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **Q2. BN in every layer?**
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "answer_bn_every_layer", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
@@ -754,7 +755,8 @@ plt.show()
 # examples of its batch in training, it behaves differently in train and eval (a source of bugs and of a
 # train/eval gap when the data shift), and it costs time and memory per layer. In a shallow MLP like ours the
 # gain over the baseline is modest; one BN after the first layer already gives much of it.
-#
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "question_bn_vs_dropout", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **Q3. Can BN replace dropout?**
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "answer_bn_vs_dropout", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}

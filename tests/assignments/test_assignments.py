@@ -159,3 +159,24 @@ def test_hidden_checks_use_other_cases(assignment):
             assert not any(case in v.cases for case in hidden.cases), hidden.name
         if twins:
             assert len(hidden.cases) >= 2, f"{hidden.name}: hidden checks need at least two cases"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_written_question_reaches_the_student_copy(assignment):
+    """nbgrader replaces the whole text of a manually graded answer cell, so a question written inside an
+    answer cell never reaches students: each question needs its own locked cell before its answer."""
+    import re
+
+    def cells(path):
+        return [("".join(c["source"]) if isinstance(c["source"], list) else c["source"], c.get("metadata", {}))
+                for c in read_notebook(path)["cells"]]
+
+    question = re.compile(r"^\*\*Q\d+\b[^*]*\*\*", re.M)
+    student_text = "\n".join(src for src, _ in cells(student_path(assignment)))
+    for src, meta in cells(solution_path(assignment)):
+        nbg = meta.get("nbgrader", {})
+        found = question.findall(src)
+        assert not (nbg.get("grade") and nbg.get("solution") and found), (
+            f"{assignment}: answer cell {nbg.get('grade_id')} contains {found}: nbgrader would replace it")
+        for q in found:
+            assert q in student_text, f"{assignment}: {q} is not in the student notebook"
