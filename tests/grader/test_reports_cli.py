@@ -145,3 +145,21 @@ def test_list_shows_autograded_and_hand_graded_points_and_survives_a_closed_pipe
     closed = subprocess.run(f"{sys.executable} -m autograder list | head -1", shell=True, capture_output=True,
                             text=True, cwd=REPO, timeout=120)
     assert "internal error" not in closed.stderr and "Traceback" not in closed.stderr
+
+
+def test_readme_assignment_table_states_the_points_the_grader_gives():
+    """The README's table of assignments says each one's autograded points and its hand-graded points."""
+    import re
+
+    from autograder.locked_cells import manual_points
+    from autograder.suites import ASSIGNMENTS, load_suite
+
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as fh:
+        rows = {m.group(1): (m.group(2), m.group(3)) for m in
+                re.finditer(r"^\| \d\d \| `([a-z_]+)` \|.*\| ([\d.]+)(?: \(\+(\d+)\))? \|$", fh.read(), re.M)}
+    for a in ASSIGNMENTS:
+        name = a[3:]
+        assert name in rows, f"{a} is not in the README's table"
+        points, manual = rows[name]
+        assert float(points) == load_suite(a, hidden=True).points(), f"README: {a} points"
+        assert float(manual or 0) == manual_points(a), f"README: {a} hand-graded points"
