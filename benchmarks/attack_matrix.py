@@ -166,6 +166,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--setups", default=",".join(SETUPS))
     parser.add_argument("--save", metavar="FILE", help="keep every set-up's column in this JSON file")
+    parser.add_argument("--attacks", metavar="NAME,...", help="grade only these attacks (merged into --save's columns)")
     args = parser.parse_args()
     chosen = [s for s in args.setups.split(",") if s]
     table: dict[str, dict[str, float | str]] = {}
@@ -174,9 +175,11 @@ def main() -> int:
             table = json.load(fh)
     with tempfile.TemporaryDirectory(prefix="regnorm-attacks-") as tmp:
         paths = notebooks(tmp)
+        if args.attacks:
+            paths = {name: p for name, p in paths.items() if name in args.attacks.split(",")}
         for setup in chosen:
             t = time.monotonic()
-            table[setup] = SETUPS[setup](paths, tmp)
+            table[setup] = {**table.get(setup, {}), **SETUPS[setup](paths, tmp)}
             print(f"{setup}: {time.monotonic() - t:.0f} s", file=sys.stderr)
             if args.save:
                 with open(args.save, "w", encoding="utf-8") as fh:
