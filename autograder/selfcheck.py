@@ -97,7 +97,6 @@ def run_file(path: str, exercises: list[str] | None = None, cell_timeout: float 
     import contextlib
     import io
 
-    from autograder.cli import Exit
     from autograder.notebooks import NotebookError, cells_to_run, detect_assignment, read_submission
     from autograder.student import _alarm
 
@@ -106,19 +105,19 @@ def run_file(path: str, exercises: list[str] | None = None, cell_timeout: float 
         submission = read_submission(path)
     except NotebookError as exc:
         print(f"{path}: cannot self-check: {exc}", file=out)
-        return Exit.NOT_GRADED
+        return 3
     assignment = detect_assignment(submission.nb, path)
     if assignment is None:
         print(f"{path}: cannot tell which assignment this is (no regnorm metadata and an unrecognised file name); "
               f"name the file NN_name.py, e.g. 05_dropout.py", file=out)
-        return Exit.NOT_GRADED
+        return 3
     suite = load_suite(assignment, hidden=False)
     wanted = exercises or suite.exercises()
     unknown = [e for e in wanted if e not in suite.exercises()]
     if unknown:
         print(f"{path}: no exercise {', '.join(unknown)} in {assignment}; known: {', '.join(suite.exercises())}",
               file=out)
-        return Exit.USAGE
+        return 2
     for note in submission.notes:
         print(f"note: {note}", file=out)
     ns: dict = {"__name__": "__main__", "__file__": os.path.abspath(path), "REGNORM_ASSIGNMENT": assignment}
@@ -151,6 +150,35 @@ def run_file(path: str, exercises: list[str] | None = None, cell_timeout: float 
         os.chdir(cwd)
         if added and folder in sys.path:
             sys.path.remove(folder)
-    print(f"{assignment}: visible checks {earned:g}/{total:g} points (hidden checks run when you submit; "
-          f"`autograder grade {os.path.basename(path)}` shows the grade you would get)", file=out)
-    return Exit.OK if passed else Exit.NOT_PASSED
+    from autograder import paths
+
+    grade_here = os.path.exists(paths.references_file(assignment, hidden=True))  # the course repository, not a bundle
+    print(f"{assignment}: visible checks {earned:g}/{total:g} points (hidden checks run when you hand it in"
+          + (f"; `autograder grade {os.path.basename(path)}` shows the grade you would get)" if grade_here else ")"),
+          file=out)
+    return 0 if passed else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder.selfcheck PATH [EXERCISE...]``: :func:`run_file` (also ``autograder selfcheck``).
+    Exit statuses as the README's table (0, 1 a visible check did not pass, 2 usage, 3 unreadable file);
+    plain numbers, because a student bundle has no :mod:`autograder.cli`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m autograder.selfcheck",
+                                     description="a notebook's or .py script's self-check in a terminal (visible checks)")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return run_file(args.path, args.exercises or None, cell_timeout=args.cell_timeout, verbose=args.verbose)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("path", metavar="PATH", help="NN_name.py (jupytext percent format) or NN_name.ipynb")
+    parser.add_argument("exercises", nargs="*", metavar="EXERCISE", help="only these exercises (default: all)")
+    parser.add_argument("--cell-timeout", type=float, default=300.0, metavar="S",
+                        help="seconds per cell (default 300)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="show what the cells print")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,6 +13,7 @@ def cmd_grade(args) -> int:
     from autograder import no_compile
     from autograder.engine import grade_notebook
     from autograder.notebooks import find_submissions
+    from autograder.references import HiddenChecksUnavailable
     from autograder.reports import RENDERERS, write_atomic
     from autograder.results import GradingRun, NotebookResult
 
@@ -33,6 +34,9 @@ def cmd_grade(args) -> int:
         try:
             result = grade_notebook(entry.path, limits, hidden=not args.no_hidden, assignment=args.assignment,
                                     zygote=zygote)
+        except HiddenChecksUnavailable as exc:  # a student bundle: not a bug, say what to do
+            result = NotebookResult(entry.path, args.assignment, error=f"{exc}; grade with --no-hidden for the "
+                                                                       f"visible checks only")
         except Exception as exc:  # noqa: BLE001 - a grader bug costs this notebook only, never the others
             result = NotebookResult(entry.path, args.assignment, error=f"grader error (a bug, please report it): "
                                                                        f"{type(exc).__name__}: {exc}"[:500])
@@ -106,10 +110,9 @@ def register(sub) -> None:
     g.set_defaults(func=cmd_grade)
 
     s = sub.add_parser("selfcheck", help="a notebook's or .py script's self-check in a terminal (visible checks)")
-    s.add_argument("path", metavar="PATH", help="NN_name.py (jupytext percent format) or NN_name.ipynb")
-    s.add_argument("exercises", nargs="*", metavar="EXERCISE", help="only these exercises (default: all)")
-    s.add_argument("--cell-timeout", type=float, default=300.0, metavar="S", help="seconds per cell (default 300)")
-    s.add_argument("--verbose", "-v", action="store_true", help="show what the cells print")
+    from autograder.selfcheck import add_arguments
+
+    add_arguments(s)
     s.set_defaults(func=cmd_selfcheck)
 
     c = sub.add_parser("check-report", help="exit 0 iff every check of GROUP passed in a JSON report (CI steps)")

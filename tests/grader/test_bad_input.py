@@ -301,3 +301,19 @@ def test_a_grader_bug_costs_one_file_and_exits_4(tmp_path, monkeypatch, capsys):
     assert status == 4
     assert first["error"] == "grader error (a bug, please report it): RuntimeError: boom second line"
     assert second["error"] == "the file is empty (0 bytes)"
+
+
+def test_student_bundle_without_hidden_checks_says_what_to_do(tmp_path, monkeypatch, capsys):
+    from autograder import engine
+    from autograder.cli import main
+    from autograder.references import HiddenChecksUnavailable
+
+    def bundle(path, *args, **kwargs):
+        raise HiddenChecksUnavailable("hidden checks of 05_dropout are not installed (this is a student bundle)")
+
+    monkeypatch.setattr(engine, "grade_notebook", bundle)
+    status = main(["grade", str(tmp_path / "05_dropout.ipynb"), "--format", "json"])
+    (entry,) = json.loads(capsys.readouterr().out)["notebooks"]
+    assert status == 3  # not a grader bug
+    assert entry["error"] == ("hidden checks of 05_dropout are not installed (this is a student bundle); grade with "
+                              "--no-hidden for the visible checks only")

@@ -135,6 +135,10 @@ def test_selfcheck_from_a_terminal(tmp_path):
     assert "05_dropout: visible checks 0/10 points" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 
+    bundle_way = subprocess.run([sys.executable, "-m", "autograder.selfcheck", untouched, "dropout_forward"],
+                                capture_output=True, text=True, cwd=REPO, timeout=300)  # no autograder.cli needed
+    assert bundle_way.returncode == 1 and bundle_way.stdout == proc.stdout
+
     (tmp_path / "broken.py").write_text("print(1)\n")
     proc = _selfcheck(tmp_path / "broken.py")
     assert proc.returncode == 3 and "no `# %%` cell markers" in proc.stdout
