@@ -391,28 +391,32 @@ class Context:
         return {name: m["training"] for name, m in self._walk_modules(ref, hooks=False).items()}
 
     def _walk_modules(self, ref: wire.Ref, hooks: bool = True) -> dict[str, dict]:
+        """Each module's ``training`` flag (and hook count) from its instance ``__dict__`` (one read per module:
+        the flag, the hook dictionaries and the submodules live there)."""
         st = self.student
         modules: dict[str, dict] = {}
 
         def walk(mod: wire.Ref, prefix: str) -> None:
-            modules[prefix] = {"training": bool(st.attr(mod, "training"))}
+            own = st.attr(mod, "__dict__")
+            own = own if isinstance(own, dict) else {}
+            modules[prefix] = {"training": bool(own.get("training"))}
             if hooks:
-                modules[prefix]["hooks"] = sum(len(st.attr(mod, name) or {}) for name in HOOK_DICTS)
-            for name, child in (st.attr(mod, "_modules") or {}).items():
+                modules[prefix]["hooks"] = sum(len(own.get(name) or {}) for name in HOOK_DICTS)
+            for name, child in (own.get("_modules") or {}).items():
                 if isinstance(child, wire.Ref):
                     walk(child, f"{prefix}.{name}" if prefix else str(name))
 
         walk(ref, "")
         return modules
 
-    def observe_module(self, ref: wire.Ref) -> dict:
+    def observe_module(self, ref: wire.Ref, identities: bool = False) -> dict:
         """Plain data about the student-side module ``ref``, read through ordinary calls and attribute reads
         (torch's own ``state_dict``, ``get_parameter``, each submodule's ``training`` and hook dictionaries,
         torch's global module hooks): no grader-owned code runs in the student's process for it, so a patched
         fixture or probe cannot change what the grader sees. Returns ``{"state": {name: tensor},
         "modules": {name: {"training": bool, "hooks": int}}, "params": {name: {"grad": tensor | None,
-        "requires_grad": bool, "is_leaf": bool, "data_ptr": int}}, "global_hooks": int}`` (the root module is named
-        "")."""
+        "requires_grad": bool, "is_leaf": bool, "data_ptr": int (with ``identities``)}}, "global_hooks": int}`` (the
+        root module is named "")."""
         st = self.student  # no seeding, and the feedback keeps naming the student's call
         state = st.method(ref, "state_dict")
         modules = self._walk_modules(ref)
@@ -420,7 +424,9 @@ class Context:
         for name, _shape, requires_grad in st.describe(ref).get("parameters", []):
             p = st.method_kept(ref, "get_parameter", name)
             params[name] = {"grad": st.attr(p, "grad"), "requires_grad": bool(requires_grad),
-                            "is_leaf": bool(st.attr(p, "is_leaf")), "data_ptr": st.method(p, "data_ptr")}
+                            "is_leaf": bool(st.attr(p, "is_leaf"))}
+            if identities:
+                params[name]["data_ptr"] = st.method(p, "data_ptr")
         return {"state": state, "modules": modules, "params": params, "global_hooks": self._global_hooks(ref)}
 
     def _global_hooks(self, ref: wire.Ref) -> int:

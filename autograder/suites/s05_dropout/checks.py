@@ -436,8 +436,8 @@ def expect_initialized(ctx, ref, what: str):
     flat = []
     for name, shape, _ in ctx.describe(ref).get("parameters", []):
         if len(shape) >= 2 and math.prod(shape):
-            p = ctx.student.method_kept(ref, "get_parameter", name)
-            if bool(ctx.student.method(p, "min") == ctx.student.method(p, "max")):
+            lo, hi = ctx.student.method(ctx.student.method_kept(ref, "get_parameter", name), "aminmax")
+            if bool(lo == hi):
                 flat.append(name)
     ctx.expect(not flat, f"{what}: the weights {flat} are constant (every entry equal)",
                hint="keep the layers' default (random) initialization: with a constant weight matrix every hidden "
@@ -499,12 +499,13 @@ def traced(ctx, ref, probe, x, train: bool, seed: int, hooks: bool = True) -> di
     ctx.expect_equal(trace.get("output"), own, f"the traced output vs the model's own forward pass ({mode} mode, "
                                                "same seed)", tier="op")
     if hooks:
-        linears = submodules(ctx, ref, "Linear")
-        shapes = {name: ctx.describe(r).get("parameters", []) for name, r in linears}
+        info = ctx.describe(ref)
+        weights = {p[0][: -len(".weight")]: list(p[1]) for p in info.get("parameters", []) if p[0].endswith(".weight")}
+        linears = [(name, ctx.student.method_kept(ref, "get_submodule", name))
+                   for name, typ, _ in info.get("modules", []) if typ == "Linear" and name]
         for k, call in enumerate(linear_calls(trace)):
             inp, out = call[1], call[2]
-            fits = [r for name, r in linears if any(p[0] == "weight" and list(p[1]) == [out.shape[-1], inp.shape[-1]]
-                                                    for p in shapes[name])]
+            fits = [r for name, r in linears if weights.get(name) == [out.shape[-1], inp.shape[-1]]]
             ok = any(compare_close(ctx.student.method(r, "__call__", inp), out) for r in fits)
             ctx.expect(ok, f"Linear call {k + 1} of the trace ({mode} mode) is not what any of the model's Linear "
                            f"layers computes on its recorded input")

@@ -87,7 +87,7 @@ def probe(ctx, ref, make, originals=None) -> dict:
     object no longer holds the model's current value (or storage) was replaced by a new object. ``forwards_with_grad`` is the
     count the fixture's forward keeps (``_grad_forwards``; see docs/SECURITY.md, known limits)."""
     local = local_model(make)
-    seen = ctx.observe_module(ref)
+    seen = ctx.observe_module(ref, identities=originals is not None)
     snap_state = local.state_dict()
     params = {n: p for n, p in local.named_parameters()}
     buffers = {n for n, _ in local.named_buffers()}
