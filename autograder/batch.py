@@ -82,16 +82,30 @@ def discover(directory: str) -> tuple[str, list[Job]]:
             adir = os.path.join(sdir, assignment)
             if not os.path.isdir(adir) or assignment.startswith("."):
                 continue
-            notebooks = [f for f in sorted(os.listdir(adir)) if f.endswith(".ipynb")]
+            notebooks = [f for f in sorted(os.listdir(adir)) if _is_submission(os.path.join(adir, f))]
             for f in notebooks:
-                name = assignment if len(notebooks) == 1 else f"{assignment}-{f[: -len('.ipynb')]}"
+                name = assignment if len(notebooks) == 1 else f"{assignment}-{_stem(f)}"
                 jobs.append(Job(student, assignment if assignment in ASSIGNMENTS else None,
                                 os.path.join(adir, f), feedback=f"{student}/{name}"))
     if jobs:
         return "nbgrader", jobs
-    flat = [Job(f[: -len(".ipynb")], None, os.path.join(directory, f))
-            for f in sorted(os.listdir(directory)) if f.endswith(".ipynb") and not f.startswith(".")]
+    flat = [Job(_stem(f), None, os.path.join(directory, f))
+            for f in sorted(os.listdir(directory)) if not f.startswith(".") and _is_submission(os.path.join(directory, f))]
     return "flat", flat
+
+
+def _is_submission(path: str) -> bool:
+    """A notebook, or a jupytext ``.py`` submission (:func:`autograder.notebooks.is_script_submission`)."""
+    from autograder.notebooks import is_script_submission
+
+    name = os.path.basename(path)
+    if name.startswith(".") or not os.path.isfile(path):
+        return False
+    return name.endswith(".ipynb") or (name.endswith(".py") and is_script_submission(path))
+
+
+def _stem(filename: str) -> str:
+    return filename.rsplit(".", 1)[0]
 
 
 def _grade_one(job: Job, limits, hidden: bool, fork_server: bool = True, feedback_dir: str | None = None,

@@ -25,7 +25,7 @@ from autograder.paths import PACKAGE_DIR, REFERENCES, REPO_ROOT, assignment_of
 SECRET_FILES = ("hidden.py", "mistakes.py", f"{REFERENCES}/hidden.json")
 SECRET_PATTERNS = tuple(f"suites/*/{f}" for f in SECRET_FILES)
 #: Grader-only modules left out of the student bundle (they are not needed by ``check()``).
-INSTRUCTOR_ONLY = ("cli/*", "__main__.py", "engine.py", "generate.py", "batch.py", "bundles/*", "notebooks.py",
+INSTRUCTOR_ONLY = ("cli/*", "__main__.py", "engine.py", "generate.py", "batch.py", "bundles/*",
                    "nbgrader_autograde.py", "reports/*", "gradescope_files/*")
 SKIP_ALWAYS = ("*/__pycache__/*", "__pycache__/*", "*.pyc", "*/.ipynb_checkpoints/*", "*.tmp")
 

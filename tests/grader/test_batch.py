@@ -187,3 +187,34 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
     assert not batch.progress_enabled(open(os.devnull, "w"))  # noqa: SIM115
     monkeypatch.setenv("CI", "true")
     assert not batch.progress_enabled(Tty())
+
+
+def test_py_submissions_are_found_in_both_layouts_and_helper_modules_are_not(tmp_path):
+    """grade-batch picks up jupytext .py submissions (flat: the student id is the file's stem; nbgrader:
+    inside the assignment folder), never a helper module and never the .py half of a jupytext pair."""
+    from helpers import load_nb, solution_path, student_path
+
+    from autograder.batch import discover
+    from autograder.submissions import notebook_to_script
+
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "01_data_splits-bob.py").write_text(notebook_to_script(load_nb(solution_path("01_data_splits"))))
+    shutil.copy(student_path("01_data_splits"), flat / "alice.ipynb")
+    (flat / "utils.py").write_text("def helper():\n    return 1\n")
+    shutil.copy(student_path("01_data_splits"), flat / "01_data_splits-carol.ipynb")
+    (flat / "01_data_splits-carol.py").write_text(notebook_to_script(load_nb(student_path("01_data_splits"))))  # a pair
+    layout, jobs = discover(str(flat))
+    assert layout == "flat"
+    assert sorted((j.student, os.path.basename(j.notebook)) for j in jobs) == [
+        ("01_data_splits-bob", "01_data_splits-bob.py"), ("01_data_splits-carol", "01_data_splits-carol.ipynb"),
+        ("alice", "alice.ipynb")]
+
+    course = tmp_path / "course" / "submitted" / "dave" / "01_data_splits"
+    course.mkdir(parents=True)
+    (course / "01_data_splits.py").write_text(notebook_to_script(load_nb(solution_path("01_data_splits"))))
+    (course / "helpers.py").write_text("x = 1\n")
+    layout, jobs = discover(str(tmp_path / "course"))
+    assert layout == "nbgrader"
+    assert [(j.student, j.assignment, os.path.basename(j.notebook)) for j in jobs] == [
+        ("dave", "01_data_splits", "01_data_splits.py")]

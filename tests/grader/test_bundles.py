@@ -291,3 +291,20 @@ def test_gradescope_picks_one_notebook_per_assignment(tmp_path):
     assert any("old/draft.ipynb was not graded" in n for n in notes), notes
     picked, notes = _pick_notebooks(str(sub), None)  # no --assignment: one notebook per detected assignment
     assert [a for _, a in picked] == [ASSIGNMENT] and len(notes) == 1
+
+
+def test_terminal_self_check_of_a_py_works_from_the_bundle(student_bundle, tmp_path):
+    """A student who works in an editor runs `python -m autograder.selfcheck NN.py` with only the bundle."""
+    from helpers import load_nb
+
+    from autograder.submissions import notebook_to_script
+
+    script = tmp_path / f"{ASSIGNMENT}.py"
+    script.write_text(notebook_to_script(load_nb(solution_path(ASSIGNMENT))))
+    env = {k: v for k, v in os.environ.items() if k not in ("REGNORM_GRADING", "PYTHONPATH")}
+    env["PYTHONPATH"] = str(student_bundle)
+    proc = subprocess.run([sys.executable, "-m", "autograder.selfcheck", str(script)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    visible = load_suite(ASSIGNMENT, hidden=True).points(hidden=False)
+    assert f"{ASSIGNMENT}: visible checks {visible:g}/{visible:g} points" in proc.stdout, proc.stdout
