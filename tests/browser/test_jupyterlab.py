@@ -113,7 +113,35 @@ def open_notebook(page, server, rel_path: str) -> None:
 def menu(page, menu_name: str, command: str) -> None:
     """Click ``menu_name`` in JupyterLab's menu bar, then the item running ``command``."""
     page.locator(".lm-MenuBar-item", has_text=menu_name).first.click()
-    page.locator(f'li.lm-Menu-item[data-command="{command}"]').click()
+    item = page.locator(f'li.lm-Menu-item[data-command="{command}"]')
+    item.wait_for(state="visible")
+    if "lm-mod-disabled" in (item.get_attribute("class") or ""):
+        page.keyboard.press("Escape")
+        raise RuntimeError(f"the menu item {command} is disabled")
+    item.click()
+
+
+def start_run(page, menu_name: str, command: str, target, attempts: int = 3) -> None:
+    """Run ``command`` from the menu, with ``target`` (a cell's prompt) or the notebook selected, until a
+    cell is queued or running (a click during JupyterLab's start-up can be lost: try again)."""
+    reasons = []
+    for _ in range(attempts):
+        if target is None:  # select the notebook itself
+            page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
+        else:
+            target.click()
+        try:
+            menu(page, menu_name, command)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputArea-prompt')]"
+                ".some(p => p.textContent.includes('*'))", timeout=20_000)
+            return
+        except Exception as exc:  # noqa: BLE001 - reported if every attempt fails
+            reasons.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            if page.evaluate("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputArea-prompt')]"
+                             ".some(p => /\\[\\d+\\]/.test(p.textContent))"):
+                return  # it ran so fast that no cell was seen queued
+    raise RuntimeError(f"{command} did not start any cell after {attempts} attempts: {'; '.join(reasons)}")
 
 
 def code_cells(cells: list[dict]) -> list[tuple[int, dict]]:
@@ -143,8 +171,7 @@ def run_everything(page, timeout: float, continue_after_errors: bool) -> tuple[l
     """Run All; with ``continue_after_errors``, then "Run Selected Cell and All Below" from the first cell
     that did not run, until every code cell ran. Returns the cells and how many runs were started."""
     deadline = time.monotonic() + timeout
-    page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
-    menu(page, "Run", "runmenu:run-all")
+    start_run(page, "Run", "runmenu:run-all", None)
     cells = wait_until_idle(page, 0, deadline)
     runs = 1
     while continue_after_errors:
@@ -154,8 +181,7 @@ def run_everything(page, timeout: float, continue_after_errors: bool) -> tuple[l
         index = code_cells(cells)[pending[0]][0]
         prompt = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index).locator(".jp-InputArea-prompt")
         prompt.scroll_into_view_if_needed()
-        prompt.click()
-        menu(page, "Run", "notebook:run-all-below")
+        start_run(page, "Run", "notebook:run-all-below", prompt)
         cells = wait_until_idle(page, pending[0], deadline)
         runs += 1
         if runs > 60:
@@ -460,7 +486,7 @@ def test_notebook_in_jupyterlab(flavour, assignment, lab, page, tmp_path):
                     pytrace=False)
     assert len(cells) == len(expected), (f"{where}: the page shows {len(cells)} cells, the notebook has "
                                          f"{len(expected)}\nscreenshot: {shot}")
-    assert any(exp["visible_checks"] for exp in expected), f"{rel} has no self-check cell"
+    assert any(exp["visible_checks"] for exp in expected), f"{rel} has no self-check cell\nscreenshot: {shot}"
     problems = solution_problems(expected, cells) if flavour == "solution" else student_problems(expected, cells)
     assert not problems, (f"{where} ({runs} run(s), {elapsed:.0f} s): {len(problems)} problem(s):\n- "
                           + "\n- ".join(problems) + f"\nscreenshot: {shot}")
