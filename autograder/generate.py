@@ -32,7 +32,9 @@ def solution_notebook_text(source_path: str) -> str:
 
     with open(source_path, encoding="utf-8") as fh:
         nb = jupytext.reads(fh.read(), fmt="py:percent")
-    nb.metadata.pop("jupytext", None)  # the pairing options belong to the script, not to the notebooks
+    # The pairing options belong to the script, not to the notebooks; only the metadata filter stays, so a
+    # student's `jupytext --to py:percent NN.ipynb` keeps `regnorm.assignment` in the script's header.
+    nb.metadata["jupytext"] = {"notebook_metadata_filter": "regnorm"}
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"c{i:02d}"
     return jupytext.writes(nb, fmt="ipynb")

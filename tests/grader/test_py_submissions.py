@@ -142,3 +142,18 @@ def test_selfcheck_from_a_terminal(tmp_path):
     (tmp_path / "broken.py").write_text("print(1)\n")
     proc = _selfcheck(tmp_path / "broken.py")
     assert proc.returncode == 3 and "no `# %%` cell markers" in proc.stdout
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_plain_jupytext_conversion_of_the_student_copy_keeps_the_assignment(assignment, tmp_path):
+    """The student notebooks carry jupytext's metadata filter, so `jupytext --to py:percent` writes
+    `regnorm.assignment` into the script's header and the grader detects the assignment whatever the name."""
+    from autograder.notebooks import detect_assignment
+
+    src = tmp_path / "my_work.ipynb"
+    src.write_bytes(open(student_path(assignment), "rb").read())
+    subprocess.run([os.path.join(os.path.dirname(sys.executable), "jupytext"), "--to", "py:percent", "-q",
+                    str(src)], check=True, timeout=120)
+    script = (tmp_path / "my_work.py").read_text()
+    assert f"#   regnorm:\n#     assignment: {assignment}\n" in script
+    assert detect_assignment(read_notebook(str(tmp_path / "my_work.py")), str(tmp_path / "my_work.py")) == assignment
