@@ -87,6 +87,8 @@ WATCH_PROGRESS_JS = """() => {
     for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1) mark(n);
   }).observe(document.body, {childList: true, subtree: true});
 }"""
+PROMPTS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-CodeCell')].map(
+  cell => (cell.querySelector('.jp-InputArea-prompt') || {}).textContent || '')"""
 STATUS_JS = """() => {
   const s = document.querySelector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator');
   return s ? s.getAttribute('data-status') : null; }"""
@@ -123,9 +125,10 @@ def menu(page, menu_name: str, command: str) -> None:
 
 def start_run(page, menu_name: str, command: str, target, attempts: int = 3) -> None:
     """Run ``command`` from the menu, with ``target`` (a cell's prompt) or the notebook selected, until a
-    cell is queued or running (a click during JupyterLab's start-up can be lost: try again)."""
+    cell is queued or running or has run (a click during JupyterLab's start-up can be lost: try again)."""
     reasons = []
     for _ in range(attempts):
+        before = page.evaluate(PROMPTS_JS)
         if target is None:  # select the notebook itself
             page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
         else:
@@ -133,14 +136,12 @@ def start_run(page, menu_name: str, command: str, target, attempts: int = 3) -> 
         try:
             menu(page, menu_name, command)
             page.wait_for_function(
-                "() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputArea-prompt')]"
-                ".some(p => p.textContent.includes('*'))", timeout=20_000)
+                f"(before) => {{ const now = ({PROMPTS_JS})(); "
+                "return now.some(p => p.includes('*')) || now.some((p, i) => p !== before[i]); }",
+                arg=before, timeout=20_000)
             return
         except Exception as exc:  # noqa: BLE001 - reported if every attempt fails
             reasons.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-            if page.evaluate("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputArea-prompt')]"
-                             ".some(p => /\\[\\d+\\]/.test(p.textContent))"):
-                return  # it ran so fast that no cell was seen queued
     raise RuntimeError(f"{command} did not start any cell after {attempts} attempts: {'; '.join(reasons)}")
 
 
@@ -150,21 +151,20 @@ def code_cells(cells: list[dict]) -> list[tuple[int, dict]]:
 
 def wait_until_idle(page, started_cell: int, deadline: float) -> list[dict]:
     """Wait until code cell ``started_cell`` ran, no cell is running or queued and the kernel is idle
-    (twice in a row, a second apart); returns the cells."""
+    (twice in a row, 0.4 s apart); returns the cells."""
     quiet = 0
     while True:
-        cells = page.evaluate(CELLS_JS)
-        prompts = [c["prompt"] for _, c in code_cells(cells)]
+        prompts = page.evaluate(PROMPTS_JS)
         ran = re.search(r"\[\d+\]", prompts[started_cell]) is not None
         if ran and not any("*" in p for p in prompts) and page.evaluate(STATUS_JS) == "idle":
             quiet += 1
             if quiet >= 2:
-                return cells
+                return page.evaluate(CELLS_JS)
         else:
             quiet = 0
         if time.monotonic() > deadline:
             raise TimeoutError(f"the notebook was still running after its time limit; prompts: {' '.join(prompts)}")
-        time.sleep(0.5 if quiet else 1.0)
+        time.sleep(0.4)
 
 
 def run_everything(page, timeout: float, continue_after_errors: bool) -> tuple[list[dict], int]:
