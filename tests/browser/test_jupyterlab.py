@@ -424,7 +424,7 @@ def solution_problems(expected: list[dict], cells: list[dict]) -> list[str]:
         if not exp["code"]:
             continue
         text, where = output_text(cell), describe(i, exp["source"])
-        if not re.search(r"\[\d+\]", cell["prompt"]):
+        if not re.search(r"\[\d+\]", cell["prompt"]) and exp["source"].strip():  # JupyterLab skips empty cells
             problems.append(f"{where} did not run (prompt {cell['prompt']!r})")
         for tb in errors_of(cell):
             problems.append(f"{where} raised {error_name(tb)}:\n{tb[-1500:]}")
