@@ -27,7 +27,7 @@ CHROMIUM_CANDIDATES = ("/usr/bin/chromium",)
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage",
+    "--disable-dev-shm-usage", "--disable-crash-reporter", "--disable-breakpad",
 ]
 INSTALL_LOCK = os.path.join(tempfile.gettempdir(), "regnorm-chromium-install.lock")
 

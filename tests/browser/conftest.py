@@ -66,9 +66,12 @@ def browser_context(chromium_path, tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     profile = str(tmp_path_factory.mktemp("chromium-profile"))
+    home = str(tmp_path_factory.mktemp("chromium-home"))  # nothing read from or written to the user's home
+    env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"),
+               XDG_CACHE_HOME=os.path.join(home, ".cache"))
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            profile, executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS,
+            profile, executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS, env=env,
             viewport={"width": 1400, "height": 1000})
         yield context
         context.close()
