@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage", "--disable-crash-reporter", "--disable-breakpad",
 ]
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 never through a proxy
 INSTALL_LOCK = os.path.join(tempfile.gettempdir(), "regnorm-chromium-install.lock")
 
 
@@ -165,7 +166,7 @@ class LabServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"jupyter lab exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(f"{self.base}/api/status?token={self.token}", timeout=5) as r:
+                with _LOCAL.open(f"{self.base}/api/status?token={self.token}", timeout=5) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -183,7 +184,7 @@ class LabServer:
         def call(method: str, path: str):
             request = urllib.request.Request(f"{self.base}{path}", method=method,
                                              headers={"Authorization": f"token {self.token}"})
-            with urllib.request.urlopen(request, timeout=30) as r:
+            with _LOCAL.open(request, timeout=30) as r:
                 body = r.read()
             return json.loads(body) if body else None
 
