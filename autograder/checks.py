@@ -353,10 +353,11 @@ class Context:
             self.fail(f"copy.deepcopy of {what} failed: {exc.type}: {exc.message}", hint)
         for name, _shape, _grad in st.describe(clone).get("parameters", []):
             st.method(st.method_kept(st.method_kept(clone, "get_parameter", name), "detach"), "add_", 1.0)
-        self.method(clone, "load_state_dict", st.method_kept(ref, "state_dict"))
-        out = self.method(ref, "__call__", x)  # the original, in the state the copy was made from
-        self.method(ref, "load_state_dict", change, strict=False)
-        twin = self.method(clone, "__call__", x)
+        st.method(clone, "load_state_dict", st.method_kept(ref, "state_dict"))
+        self.last_call = describe_call(f"{ref.type}.__call__", (x,), {})
+        out = st.method(ref, "__call__", x, global_seed=0)  # the original, in the state the copy was made from
+        st.method(ref, "load_state_dict", change, strict=False)
+        twin = st.method(clone, "__call__", x, global_seed=0)  # same seed: the same dropout masks, if any
         self.expect_equal(twin, out, f"output of a deepcopy of {what} whose parameters were scrambled and restored "
                                      "from the original's state_dict (then the original's state was changed) vs the "
                                      "original's output", tier="op", hint=hint)
@@ -409,25 +410,28 @@ class Context:
         walk(ref, "")
         return modules
 
-    def observe_module(self, ref: wire.Ref, identities: bool = False) -> dict:
+    def observe_module(self, ref: wire.Ref, state: dict | None = None, grads: bool = True, modes: bool = True,
+                       hooks: bool = True) -> dict:
         """Plain data about the student-side module ``ref``, read through ordinary calls and attribute reads
         (torch's own ``state_dict``, ``get_parameter``, each submodule's ``training`` and hook dictionaries,
         torch's global module hooks): no grader-owned code runs in the student's process for it, so a patched
         fixture or probe cannot change what the grader sees. Returns ``{"state": {name: tensor},
         "modules": {name: {"training": bool, "hooks": int}}, "params": {name: {"grad": tensor | None,
-        "requires_grad": bool, "is_leaf": bool, "data_ptr": int (with ``identities``)}}, "global_hooks": int}`` (the
-        root module is named "")."""
+        "requires_grad": bool, "is_leaf": bool}} (empty without ``grads``), "global_hooks": int}`` (the root module
+        is named "").
+        ``state``: the ``state_dict()`` the check already read after the call, if any (not read again); ``grads``
+        (also ``is_leaf``), ``modes``, ``hooks``: False skips those reads (each costs round trips)."""
         st = self.student  # no seeding, and the feedback keeps naming the student's call
-        state = st.method(ref, "state_dict")
-        modules = self._walk_modules(ref)
-        params = {}
-        for name, _shape, requires_grad in st.describe(ref).get("parameters", []):
-            p = st.method_kept(ref, "get_parameter", name)
-            params[name] = {"grad": st.attr(p, "grad"), "requires_grad": bool(requires_grad),
-                            "is_leaf": bool(st.attr(p, "is_leaf"))}
-            if identities:
-                params[name]["data_ptr"] = st.method(p, "data_ptr")
-        return {"state": state, "modules": modules, "params": params, "global_hooks": self._global_hooks(ref)}
+        state = st.method(ref, "state_dict") if state is None else state
+        modules = self._walk_modules(ref, hooks=hooks) if modes or hooks else {}
+        params: dict[str, dict] = {}
+        if grads:
+            for name, _shape, requires_grad in st.describe(ref).get("parameters", []):
+                p = st.method_kept(ref, "get_parameter", name)
+                params[name] = {"requires_grad": bool(requires_grad), "grad": st.attr(p, "grad"),
+                                "is_leaf": bool(st.attr(p, "is_leaf"))}
+        return {"state": state, "modules": modules, "params": params,
+                "global_hooks": self._global_hooks(ref) if hooks else 0}
 
     def _global_hooks(self, ref: wire.Ref) -> int:
         """How many of torch's global module hooks are registered: ``torch.nn.modules.module``'s globals, reached

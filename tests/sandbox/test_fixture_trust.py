@@ -204,7 +204,38 @@ def _trace(self, x, train, hooks=True):  # train-mode outputs that differ from r
         out["output"] = out["output"] + 0.01 * torch.randn(out["output"].shape)
     return out
 _d.Probe.trace = _trace
-''', "build_model_do.mlp_modes", "traced output vs the model's own forward pass"),
+''', "build_model_do.mlp_modes", "dropout is not active in train mode"),  # the modes check reads no trace
+    Lie("trace_consistent_but_not_the_model", "05_dropout", '''
+import torch
+import torch.nn.functional as F
+from torch import nn
+import autograder.fixtures.dropout as _d
+class Dropout(nn.Dropout):  # a Dropout layer by name and p, that drops nothing
+    def forward(self, x):
+        return x
+def build_model_do(input_shape=(1, 28, 28), num_classes=10, hidden=(256, 128), p=0.5):
+    layers, width = [nn.Flatten()], 1
+    for s in input_shape:
+        width *= s
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU(), Dropout(p)]
+        width = h
+    return nn.Sequential(*layers, nn.Linear(width, num_classes))
+_real = _d.Probe.trace
+def _trace(self, x, train, hooks=True):  # a train-mode trace made up to be self-consistent, with dropout
+    out = _real(self, x, train, hooks)
+    if train:
+        lins = [m for m in self.root.modules() if isinstance(m, nn.Linear)]
+        calls = [c for c in out["calls"] if c[0] == "Linear"]
+        p = [m.p for m in self.root.modules() if isinstance(m, nn.Dropout)][0]
+        with torch.no_grad():
+            for k in range(1, len(calls)):
+                calls[k][1] = F.dropout(F.relu(calls[k - 1][2]), p, training=True)
+                calls[k][2] = lins[k](calls[k][1])
+        out["output"] = calls[-1][2]
+    return out
+_d.Probe.trace = _trace
+''', "build_model_do.mlp_probe", "traced output vs the model's own forward pass"),
     Lie("constant_weights_hidden", "05_dropout", '''
 import torch
 from torch import nn

@@ -486,30 +486,42 @@ def submodules(ctx, ref, kind: str) -> list:
             for name, typ, _ in ctx.describe(ref).get("modules", []) if typ == kind and name]
 
 
-def traced(ctx, ref, probe, x, train: bool, seed: int, hooks: bool = True) -> dict:
+def traced(ctx, ref, probe, x, train: bool, seed: int) -> dict:
     """The probe's trace of ``model(x)`` (train or eval mode, globals seeded with ``seed``), tied to the model
     by the grader: the recorded output must be the model's own output (an ordinary call, same mode and seed),
     and every recorded Linear call must be what that Linear module computes on the recorded input (the
     hooks run in the student's process, so what they record is checked against ordinary calls; a trace made
     up there gains nothing)."""
-    trace = ctx.method(probe, "trace", x, train, hooks, global_seed=seed)
+    st = ctx.student
+    ctx.last_call = f"the probe's trace of model(x) in {'train' if train else 'eval'} mode"
+    kept = st.method_kept(probe, "trace", x, train, global_seed=seed)  # kept: its tensors stay there
+    trace = st.method(kept, "copy")
     mode = "train" if train else "eval"
-    ctx.method(ref, "train", bool(train))
-    own = ctx.method(ref, "__call__", x, global_seed=seed)
+    own = forward_pass(ctx, ref, x, train, seed)  # the student's process seeded as for the trace
     ctx.expect_equal(trace.get("output"), own, f"the traced output vs the model's own forward pass ({mode} mode, "
                                                "same seed)", tier="op")
-    if hooks:
-        info = ctx.describe(ref)
-        weights = {p[0][: -len(".weight")]: list(p[1]) for p in info.get("parameters", []) if p[0].endswith(".weight")}
-        linears = [(name, ctx.student.method_kept(ref, "get_submodule", name))
-                   for name, typ, _ in info.get("modules", []) if typ == "Linear" and name]
-        for k, call in enumerate(linear_calls(trace)):
-            inp, out = call[1], call[2]
-            fits = [r for name, r in linears if weights.get(name) == [out.shape[-1], inp.shape[-1]]]
-            ok = any(compare_close(ctx.student.method(r, "__call__", inp), out) for r in fits)
-            ctx.expect(ok, f"Linear call {k + 1} of the trace ({mode} mode) is not what any of the model's Linear "
-                           f"layers computes on its recorded input")
+    # every recorded Linear call is what that Linear module computes on the recorded input
+    info = ctx.describe(ref)
+    weights = {p[0][: -len(".weight")]: list(p[1]) for p in info.get("parameters", []) if p[0].endswith(".weight")}
+    linears = [(name, st.method_kept(ref, "get_submodule", name))
+               for name, typ, _ in info.get("modules", []) if typ == "Linear" and name]
+    calls = st.method_kept(kept, "__getitem__", "calls")
+    for k, (index, call) in enumerate((i, c) for i, c in enumerate(trace.get("calls", [])) if c[0] == "Linear"):
+        inp, out = call[1], call[2]
+        recorded_input = st.method_kept(st.method_kept(calls, "__getitem__", index), "__getitem__", 1)
+        fits = [r for name, r in linears if weights.get(name) == [out.shape[-1], inp.shape[-1]]]
+        ok = any(compare_close(st.method(r, "__call__", recorded_input), out) for r in fits)
+        ctx.expect(ok, f"Linear call {k + 1} of the trace ({mode} mode) is not what any of the model's Linear "
+                       f"layers computes on its recorded input")
     return trace
+
+
+def forward_pass(ctx, ref, x, train: bool, seed: int):
+    """``model.train(train)`` then ``model(x)`` with the student's process seeded with ``seed``: ordinary calls,
+    no probe (what the modes checks need is the model's own output)."""
+    ctx.last_call = f"model.train({bool(train)}); model(x)"
+    ctx.student.method(ref, "train", bool(train))
+    return ctx.student.method(ref, "__call__", x, global_seed=seed)
 
 
 def compare_close(a, b) -> bool:
@@ -618,18 +630,16 @@ def mlp_probe(ctx, n, seed, input_shape=(1, 28, 28), num_classes=10, hidden=(256
              hint="use nn.Dropout(p) modules, which follow model.train() / model.eval().")
 def mlp_modes(ctx, input_shape, num_classes, hidden, p, n, seed):
     ref, _ = build_mlp(ctx, input_shape, num_classes, hidden, p)
-    probe = install_probe(ctx, ref)
     x = torch.rand((n, *input_shape), generator=ctx.gen(seed))
-    t1 = traced(ctx, ref, probe, x, True, 1, hooks=False)["output"]
-    t2 = traced(ctx, ref, probe, x, True, 2, hooks=False)["output"]
+    t1 = forward_pass(ctx, ref, x, True, 1)
+    t2 = forward_pass(ctx, ref, x, True, 2)
     ctx.expect(not torch.equal(t1, t2), "two train-mode forward passes gave the same output: dropout is not active "
                                         "in train mode")
-    e1 = traced(ctx, ref, probe, x, False, 1, hooks=False)
-    e2 = traced(ctx, ref, probe, x, False, 2, hooks=False)
-    ctx.method(ref, "eval")
+    e1 = forward_pass(ctx, ref, x, False, 1)
+    e2 = forward_pass(ctx, ref, x, False, 2)
     modes = ctx.module_modes(ref)
     ctx.expect(not any(modes.values()), "after model.eval() some submodule is still in training mode")
-    ctx.expect_equal(e2["output"], e1["output"], "eval-mode outputs with different random seeds", tier="exact",
+    ctx.expect_equal(e2, e1, "eval-mode outputs with different random seeds", tier="exact",
                      hint="model.eval() must switch dropout off.")
     expect_copies(ctx, ref, x)
 
@@ -713,9 +723,11 @@ def cnn_probe(ctx, n, seed, p1=0.5, p2=0.5, defaults=False):
         ctx.expect_equal(fc1[1], bn[2]["pooled"],
                          f"input of FC1 vs max_pool2d(relu(BN output), 2) flattened ({mode} mode)", tier="op",
                          hint="BN -> ReLU -> 2x2 max-pool -> flatten, and no dropout on the convolutional features.")
-        ctx.expect_equal(fc1[1], conv_features(ctx, ref, x),
-                         f"input of FC1 (traced) vs the model's own conv and BN layers, ReLU and 2x2 max-pool "
-                         f"({mode} mode)", tier="op")
+        if train:  # ties the recorded conv/BN calls to the model's own layers (the Linear calls are tied in traced)
+            projected, v = conv_features(ctx, ref, x, seed)
+            ctx.expect_equal(projected, fc1[1].double().matmul(v.double()).float() if fc1[1].shape[-1] == v.shape[0]
+                             else fc1[1], f"input of FC1 (traced) vs the model's own conv and BN layers, ReLU and 2x2 "
+                                          f"max-pool, projected on random directions ({mode} mode)", tier="composite")
         if train:
             check_dropout_link(ctx, fc1[2], fc2[1], p1, "FC1 -> ReLU -> dropout(p1) -> FC2")
             check_dropout_link(ctx, fc2[2], fc3[1], p2, "FC2 -> ReLU -> dropout(p2) -> FC3")
@@ -726,16 +738,19 @@ def cnn_probe(ctx, n, seed, p1=0.5, p2=0.5, defaults=False):
                          hint=HINTS["after_output"])
 
 
-def conv_features(ctx, ref, x):
-    """max_pool2d(relu(bn(conv(x))), 2) flattened, computed by the model's own Conv2d and BatchNorm2d modules
-    and torch tensor methods through ordinary calls (the tensors stay in the student's process)."""
+def conv_features(ctx, ref, x, seed: int):
+    """``max_pool2d(relu(bn(conv(x))), 2)`` flattened, computed by the model's own Conv2d and BatchNorm2d modules
+    and torch tensor methods through ordinary calls (the tensors stay in the student's process), and returned
+    as a seeded random projection ``(features @ v, v)`` (a few numbers instead of the whole feature matrix)."""
     st = ctx.student
     (_, conv), = submodules(ctx, ref, "Conv2d")[:1] or [(None, None)]
     (_, bn), = submodules(ctx, ref, "BatchNorm2d")[:1] or [(None, None)]
     ctx.expect(conv is not None and bn is not None, "the model has no Conv2d or no BatchNorm2d module")
     h = st.method_kept(bn, "__call__", st.method_kept(conv, "__call__", x))
     h = st.method_kept(st.method_kept(st.method_kept(h, "relu"), "unfold", 2, 2, 2), "unfold", 3, 2, 2)
-    return st.method(st.method_kept(h, "amax", (-1, -2)), "flatten", 1)
+    h = st.method_kept(st.method_kept(h, "amax", (-1, -2)), "flatten", 1)
+    v = torch.randn((int(st.method(h, "size", 1)), 4), generator=torch.Generator().manual_seed(seed + 991))
+    return st.method(h, "matmul", v), v
 
 
 @suite.check("CNNWithBNDropout", points=1,
@@ -745,7 +760,6 @@ def conv_features(ctx, ref, x):
              hint="use nn.BatchNorm2d and nn.Dropout modules (or F.dropout(..., training=self.training)).")
 def cnn_modes(ctx, p1, p2, n, seed):
     ref, _ = build_cnn(ctx, p1, p2)
-    probe = install_probe(ctx, ref)
     x = torch.rand((n, 1, 28, 28), generator=ctx.gen(seed))
 
     names = [b[0] for b in ctx.describe(ref).get("buffers", [])
@@ -755,15 +769,15 @@ def cnn_modes(ctx, p1, p2, n, seed):
         return [ctx.student.method(ctx.student.method_kept(ref, "get_buffer", n), "clone") for n in names]
 
     before = buffers()
-    t1 = traced(ctx, ref, probe, x, True, 1, hooks=False)["output"]
-    t2 = traced(ctx, ref, probe, x, True, 2, hooks=False)["output"]
+    t1 = forward_pass(ctx, ref, x, True, 1)
+    t2 = forward_pass(ctx, ref, x, True, 2)
     ctx.expect(not torch.equal(t1, t2), "two train-mode forward passes gave the same output: dropout is not active")
     trained = buffers()
     ctx.expect(len(trained) == 2 and not all(torch.equal(a, b) for a, b in zip(before, trained)),
                "BN's running statistics did not change in train mode")
-    e1 = traced(ctx, ref, probe, x, False, 1, hooks=False)
-    e2 = traced(ctx, ref, probe, x, False, 2, hooks=False)
-    ctx.expect_equal(e2["output"], e1["output"], "eval-mode outputs with different random seeds", tier="exact",
+    e1 = forward_pass(ctx, ref, x, False, 1)
+    e2 = forward_pass(ctx, ref, x, False, 2)
+    ctx.expect_equal(e2, e1, "eval-mode outputs with different random seeds", tier="exact",
                      hint="model.eval() must switch dropout off.")
     ctx.expect(all(torch.equal(a, b) for a, b in zip(trained, buffers())),
                "BN's running statistics changed during eval-mode forward passes")

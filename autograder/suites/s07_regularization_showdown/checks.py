@@ -498,7 +498,7 @@ def one_pass(ctx, n, batch, seed, progress=None):
     steps = ctx.attr(opt, "steps")
     ctx.expect(steps == n_batches, f"optimizer.step() was called {steps} times for {n_batches} batches",
                hint="call optimizer.step() once per batch, right after loss.backward().")
-    tracked = int(ctx.method(model, "state_dict")["net.1.num_batches_tracked"])
+    tracked = int(ctx.student.method(model, "state_dict")["net.1.num_batches_tracked"])
     ctx.expect(tracked == n_batches, f"the model's BatchNorm saw {tracked} training batches (torch's own count); "
                                      f"expected one pass over the loader's {n_batches} batches",
                hint="one epoch is exactly one `for x, y in loader` loop, one forward pass per batch.")
@@ -535,7 +535,7 @@ def train_mode(ctx, n, batch, seed):
     ctx.expect(all(r[0] for r in records),
                "the model was in eval mode during training (it was handed over in eval mode, e.g. after evaluate)",
                hint="call model.train() at the start of train_epoch: dropout and BN behave differently in training.")
-    tracked = int(ctx.method(model, "state_dict")["net.1.num_batches_tracked"])
+    tracked = int(ctx.student.method(model, "state_dict")["net.1.num_batches_tracked"])
     ctx.expect(tracked >= n_batches, f"the model's BatchNorm counted {tracked} training-mode batches (torch's own "
                                      f"count) for {n_batches} batches: it was not in train mode",
                hint="call model.train() at the start of train_epoch: dropout and BN behave differently in training.")

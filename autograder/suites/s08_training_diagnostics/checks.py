@@ -79,40 +79,43 @@ def kept_model(ctx, make):
     return ref, {n: ctx.student.method_kept(ref, "get_parameter", n) for n in names}
 
 
-def probe(ctx, ref, make, originals=None) -> dict:
+def probe(ctx, ref, make, originals=None, state=None, need=("params", "grads", "modes", "hooks")) -> dict:
     """What changed since the model ``make`` was built, decided here: the model is observed through ordinary
     calls (``ctx.observe_module``: state_dict, each parameter's grad / requires_grad / is_leaf, each submodule's
     mode and hook dictionaries, torch's global hooks) and compared with the grader's own copy of the model as
-    built. ``originals`` (from :func:`kept_model`): Refs to the Parameter objects as built; a name whose original
-    object no longer holds the model's current value (or storage) was replaced by a new object. ``forwards_with_grad`` is the
-    count the fixture's forward keeps (``_grad_forwards``; see docs/SECURITY.md, known limits)."""
+    built. ``originals`` (from :func:`kept_model`): Refs to the Parameter objects as built; a name whose parameter
+    is no longer that object (torch's ``_cdata``) was replaced. ``state``: the model's ``state_dict()`` if the
+    check already read it after the call (saves reading it twice). ``need``: the observations the check uses
+    (``grads`` also gives ``not_leaf``); the others come back empty (each costs round trips).
+    ``forwards_with_grad`` is the count the fixture's forward keeps (``_grad_forwards``; docs/SECURITY.md)."""
     local = local_model(make)
-    seen = ctx.observe_module(ref, identities=originals is not None)
+    seen = ctx.observe_module(ref, state=state, grads="grads" in need, modes="modes" in need, hooks="hooks" in need)
     snap_state = local.state_dict()
     params = {n: p for n, p in local.named_parameters()}
     buffers = {n for n, _ in local.named_buffers()}
     current = seen["state"]
     training = {n: m.training for n, m in local.named_modules()}
     replaced = []
-    for name, orig in (originals or {}).items():
-        held = ctx.student.method(orig, "detach")
-        now = seen["params"].get(name)
-        if now is None or now["data_ptr"] != ctx.student.method(orig, "data_ptr") or not _same(held, current[name]):
-            replaced.append(name)
+    if originals:
+        now = ctx.parameter_identities(ref)
+        replaced = [n for n, orig in originals.items() if now.get(n) != ctx.student.attr(orig, "_cdata")]
+    grads = "grads" in need
+    if not grads:  # parameter names from the state_dict (the grader's copy says which entries are buffers)
+        seen["params"] = {n: {} for n in current if n not in buffers}
     return {
-        "hooks": sum(m["hooks"] for m in seen["modules"].values()) + seen["global_hooks"],
+        "hooks": sum(m.get("hooks", 0) for m in seen["modules"].values()) + seen["global_hooks"],
         "param_names": sorted(seen["params"]),
         "changed_params": sorted(n for n in seen["params"]
                                  if n not in params or not _same(current.get(n), snap_state[n])),
         "changed_grads": sorted(n for n, info in seen["params"].items()
-                                if n not in params or not _same(info["grad"], params[n].grad)),
+                                if grads and (n not in params or not _same(info["grad"], params[n].grad))),
         "changed_buffers": sorted(n for n in current if n not in params
                                   and (n not in buffers or not _same(current[n], snap_state[n]))),
         "changed_mode": sorted(n for n, m in seen["modules"].items() if training.get(n) != m["training"]),
         "changed_requires_grad": sorted(n for n, info in seen["params"].items()
-                                        if n not in params or params[n].requires_grad != info["requires_grad"]),
+                                        if grads and (n not in params or params[n].requires_grad != info["requires_grad"])),
         "replaced": sorted(replaced),
-        "not_leaf": sorted(n for n, info in seen["params"].items() if not info["is_leaf"]),
+        "not_leaf": sorted(n for n, info in seen["params"].items() if grads and not info["is_leaf"]),
         "forwards_with_grad": int(ctx.student.attr(ref, "_grad_forwards") or 0),
     }
 
@@ -174,7 +177,7 @@ def loss_side_effects(ctx, kind, seed, n, train):
     value = scalar(ctx, out, "initial_loss's result")
     ctx.expect_equal(as64(value), expected.double(),
                      f"the loss of a model with BatchNorm in {'train' if train else 'eval'} mode", tier="composite")
-    report = probe(ctx, args[0], model)
+    report = probe(ctx, args[0], model, need=("grads", "modes"))
     ctx.expect(not report["changed_mode"], f"initial_loss changed the train/eval mode of {report['changed_mode']}")
     ctx.expect(not report["changed_params"] and not report["changed_grads"],
                f"initial_loss changed parameters {report['changed_params']} / gradients {report['changed_grads']}")
@@ -223,7 +226,7 @@ def shrink_values(ctx, kind, seed, scale):
              hint="change the last nn.Linear (in model.modules() order) only; every other parameter stays as it was.")
 def shrink_only_last(ctx, kind, seed, scale):
     _, last = shrink_case(kind, seed)
-    report = probe(ctx, call_shrink(ctx, kind, seed, scale), ctx_make(kind, seed))
+    report = probe(ctx, call_shrink(ctx, kind, seed, scale), ctx_make(kind, seed), need=())
     allowed = {f"{last}.bias", f"{last}.weight"}
     ctx.expect(f"{last}.weight" in report["changed_params"], f"the last Linear's weight ({last}.weight) did not change")
     others = [n for n in report["changed_params"] if n not in allowed]
@@ -243,7 +246,7 @@ def shrink_in_place(ctx, kind, seed, scale):
     ctx.expect_equal(weight, local.state_dict()[f"{last}.weight"] * (0.01 if scale is None else scale),
                      "the last Linear's weight (in-place use is judged on a correct result; see the check of the "
                      "values)", tier="op")
-    report = probe(ctx, ref, ctx_make(kind, seed), originals)
+    report = probe(ctx, ref, ctx_make(kind, seed), originals, need=("grads",))
     ctx.expect(not report["replaced"], f"the parameters {report['replaced']} were replaced by new objects")
     ctx.expect(not report["not_leaf"] and not report["changed_requires_grad"],
                f"parameters {report['not_leaf'] or report['changed_requires_grad']} are no longer trainable "
@@ -385,7 +388,7 @@ def hooks_removed(ctx, kind, seed):
     make, local, x = stats_model(kind, seed)
     out, args = ctx.call_with_args("activation_stats", make, x)
     correct_stats(ctx, out, local, x)
-    report = probe(ctx, args[0], make)
+    report = probe(ctx, args[0], make, need=("hooks",))
     ctx.expect(report["hooks"] == 0, f"{report['hooks']} hook(s) still registered after activation_stats returned",
                hint="remove every hook you registered (handle.remove()) before returning.")
     bad = torch.zeros(3, x.shape[1] + 1)
@@ -394,7 +397,7 @@ def hooks_removed(ctx, kind, seed):
     except StudentCallError as exc:
         if exc.kind != "exception":
             raise
-    report = probe(ctx, args[0], make)
+    report = probe(ctx, args[0], make, need=("hooks",))
     ctx.expect(report["hooks"] == 0, f"{report['hooks']} hook(s) left registered after the forward pass raised",
                hint="remove the hooks in a `finally:` block: when model(x) raises, the code after it never runs.")
 
@@ -408,7 +411,7 @@ def stats_side_effects(ctx, kind, seed, train):
     make, local, x = stats_model(kind, seed, train=train, bn=True, grads=True)
     out, args = ctx.call_with_args("activation_stats", make, x)
     correct_stats(ctx, out, local, x)
-    report = probe(ctx, args[0], make)
+    report = probe(ctx, args[0], make, need=("grads", "modes"))
     ctx.expect(not report["changed_mode"], f"activation_stats changed the train/eval mode of {report['changed_mode']}")
     ctx.expect(not report["changed_params"] and not report["changed_grads"],
                f"activation_stats changed parameters {report['changed_params']} / gradients {report['changed_grads']}")
@@ -542,6 +545,7 @@ def check_std(ctx, ref, sizes, act, gain):
         ctx.expect(abs(mean) <= MEAN_SE * target / math.sqrt(n),
                    f"{name}.weight has mean {mean:.2e}; a N(0, std^2) draw of {n} entries has |mean| below "
                    f"{MEAN_SE * target / math.sqrt(n):.1e}")
+    return state
 
 
 @suite.check("kaiming_init_", points=1, title="ReLU: std sqrt(2 / fan_in) (square 256x256 layers, global RNG)",
@@ -594,7 +598,7 @@ def biases_and_others(ctx, seed, sizes, nonlinearity, bias):
     names, local = linear_names(sizes, nonlinearity, bn=True, bias=bias)
     ref = call_init(ctx, seed, sizes, nonlinearity, nonlinearity, bn=True, bias=bias)
     state = ctx.method(ref, "state_dict")
-    report = probe(ctx, ref, init_make(seed, sizes, nonlinearity, True, bias))
+    report = probe(ctx, ref, init_make(seed, sizes, nonlinearity, True, bias), state=state, need=())
     weights = sorted(f"{n}.weight" for n, _ in names)
     ctx.expect(all(w in report["changed_params"] for w in weights),
                f"the Linear weights {[w for w in weights if w not in report['changed_params']]} were not re-drawn")
@@ -641,8 +645,8 @@ def init_in_place(ctx, seed, sizes, nonlinearity):
     make = init_make(seed, sizes, nonlinearity)
     model, originals = kept_model(ctx, make)
     ref = call_init(ctx, seed, sizes, nonlinearity, nonlinearity, model=model)
-    check_std(ctx, ref, sizes, nonlinearity, GAINS[nonlinearity])  # in-place use counts for a correct draw only
-    report = probe(ctx, ref, make, originals)
+    state = check_std(ctx, ref, sizes, nonlinearity, GAINS[nonlinearity])  # in-place use judged on a correct draw only
+    report = probe(ctx, ref, make, originals, state=state, need=("grads",))
     weights = [f"{n}.weight" for n, _ in names]
     ctx.expect(all(w in report["changed_params"] for w in weights), "the Linear weights were not re-drawn")
     ctx.expect(not report["replaced"], f"the parameters {report['replaced']} were replaced by new objects")
