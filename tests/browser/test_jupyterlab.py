@@ -104,6 +104,7 @@ def open_notebook(page, server, rel_path: str) -> None:
     page.goto(server.url(rel_path))
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=90_000)
     page.wait_for_function(f"({STATUS_JS})() === 'idle'", timeout=90_000)  # the kernel started
+    page.wait_for_function(f"({PROMPTS_JS})().every(p => p.length > 0)", timeout=60_000)  # every cell rendered
     page.evaluate(WATCH_PROGRESS_JS)
     # Hide the file browser: the notebook gets the width of the window (and of the screenshot).
     if page.locator("#jp-left-stack").is_visible():
@@ -125,7 +126,10 @@ def menu(page, menu_name: str, command: str) -> None:
 
 def start_run(page, menu_name: str, command: str, target, attempts: int = 3) -> None:
     """Run ``command`` from the menu, with ``target`` (a cell's prompt) or the notebook selected, until a
-    cell is queued or running or has run (a click during JupyterLab's start-up can be lost: try again)."""
+    cell is queued or running, or got a new execution count (it failed too fast to be seen queued).
+
+    On the first notebook a fresh JupyterLab opens, a Run All can be lost (nothing is queued, no error):
+    it is tried again, up to ``attempts`` times."""
     reasons = []
     for _ in range(attempts):
         before = page.evaluate(PROMPTS_JS)
@@ -137,7 +141,7 @@ def start_run(page, menu_name: str, command: str, target, attempts: int = 3) -> 
             menu(page, menu_name, command)
             page.wait_for_function(
                 f"(before) => {{ const now = ({PROMPTS_JS})(); "
-                "return now.some(p => p.includes('*')) || now.some((p, i) => p !== before[i]); }",
+                "return now.some(p => p.includes('*')) || now.some((p, i) => /\\[\\d+\\]/.test(p) && p !== before[i]); }",
                 arg=before, timeout=20_000)
             return
         except Exception as exc:  # noqa: BLE001 - reported if every attempt fails
