@@ -352,7 +352,7 @@ class Context:
         except StudentCallError as exc:
             self.fail(f"copy.deepcopy of {what} failed: {exc.type}: {exc.message}", hint)
         for name, _shape, _grad in st.describe(clone).get("parameters", []):
-            st.method(st.method_kept(st.method_kept(clone, "get_parameter", name), "detach"), "add_", 1.0)
+            st.method_kept(st.method_kept(st.method_kept(clone, "get_parameter", name), "detach"), "add_", 1.0)
         st.method(clone, "load_state_dict", st.method_kept(ref, "state_dict"))
         self.last_call = describe_call(f"{ref.type}.__call__", (x,), {})
         out = st.method(ref, "__call__", x, global_seed=0)  # the original, in the state the copy was made from
@@ -362,18 +362,62 @@ class Context:
                                      "from the original's state_dict (then the original's state was changed) vs the "
                                      "original's output", tier="op", hint=hint)
 
+    # -- reading many attributes in few round trips ---------------------------------------------------------
+    def _torch_globals(self, ref: wire.Ref) -> wire.Ref:
+        """``torch.nn.modules.module``'s globals (kept), reached from one of torch's own ``nn.Module`` methods of
+        the module ``ref`` (a method the student's process replaced has other globals and is skipped)."""
+        st = self.student
+        for method in ("register_forward_hook", "_call_impl", "register_module", "add_module"):
+            func = st.attr(st.attr(ref, method), "__func__")
+            glob = st.method_kept(func, "__getattribute__", "__globals__")
+            if st.method(glob, "get", "__name__") == "torch.nn.modules.module":
+                return glob
+        self.fail("torch.nn.Module's methods were replaced in the notebook: the model cannot be observed")
+
+    def _builtins(self, ref: wire.Ref) -> dict[str, wire.Ref]:
+        """Refs to ``list``, ``map`` and ``getattr`` of the student's process (reached through torch's module
+        globals; cached for the case), so that :meth:`_getattrs` reads one attribute of many objects in two round
+        trips. They are the builtins the protocol itself runs on: no grader-owned code decides anything."""
+        cached = getattr(self, "_builtin_refs", None)
+        if cached is not None:
+            return cached
+        st = self.student
+        glob = self._torch_globals(ref)
+        table = st.method_kept(glob, "get", "__builtins__")
+        if st.describe(table).get("type") == "module":
+            table = st.method_kept(table, "__getattribute__", "__dict__")
+        refs = {name: st.method_kept(table, "get", name) for name in ("list", "map", "getattr")}
+        refs["glob"] = glob
+        self._builtin_refs = refs
+        return refs
+
+    def _getattrs(self, anchor: wire.Ref, objects: Any, names: list[str]) -> list:
+        """``list(map(getattr, objects, names))`` evaluated in the student's process (``objects``: a list of Refs, or
+        a Ref to a sequence there): attribute reads, two round trips. ``anchor``: a module Ref to reach the
+        builtins from."""
+        bi = self._builtins(anchor)
+        st = self.student
+        return st.method(bi["list"], "__call__", st.method_kept(bi["map"], "__call__", bi["getattr"], objects, names))
+
+    def _kept_list(self, ref: wire.Ref, method: str) -> wire.Ref:
+        """``list(ref.<method>())`` kept in the student's process (e.g. ``modules``, ``parameters``): one round trip
+        past the builtins."""
+        st = self.student
+        return st.method_kept(self._builtins(ref)["list"], "__call__", st.method_kept(ref, method))
+
     def parameter_identities(self, model: wire.Ref) -> dict[str, int]:
         """``{name: identity}`` of the student-side module's parameters, where the identity is torch's pointer to
         the tensor object (``_cdata``), read through ordinary calls: to tell the model's own tensors from copies
         without a grader-owned probe deciding it."""
-        st = self.student
-        return {name: st.attr(st.method_kept(model, "get_parameter", name), "_cdata")
-                for name, _, _ in st.describe(model).get("parameters", [])}
+        names = [p[0] for p in self.student.describe(model).get("parameters", [])]
+        params = self._kept_list(model, "parameters")
+        return dict(zip(names, self._getattrs(model, params, ["_cdata"] * len(names))))
 
-    def group_identities(self, groups: wire.Ref) -> list[list[int] | None]:
+    def group_identities(self, groups: wire.Ref, anchor: wire.Ref) -> list[list[int] | None]:
         """Tensor identities (see :meth:`parameter_identities`) of the ``"params"`` of each parameter group in the
         student-side list ``groups`` (e.g. ``make_param_groups``'s result, or ``optimizer.param_groups`` reached
-        with ``method_kept(opt, "__getattribute__", "param_groups")``); None for an entry that is not a dict."""
+        with ``method_kept(opt, "__getattribute__", "param_groups")``); None for an entry that is not a dict.
+        ``anchor``: a module Ref (to reach the builtins)."""
         st = self.student
         out: list[list[int] | None] = []
         for i in range(int(st.method(groups, "__len__"))):
@@ -381,9 +425,8 @@ class Context:
             if st.describe(group).get("type") not in ("dict", "OrderedDict"):
                 out.append(None)
                 continue
-            params = st.method_kept(group, "get", "params", [])
-            out.append([st.attr(st.method_kept(params, "__getitem__", j), "_cdata")
-                        for j in range(int(st.method(params, "__len__")))])
+            params = st.method_kept(self._builtins(anchor)["list"], "__call__", st.method_kept(group, "get", "params", []))
+            out.append(self._getattrs(anchor, params, ["_cdata"] * int(st.method(params, "__len__"))))
         return out
 
     def module_modes(self, ref: wire.Ref) -> dict[str, bool]:
@@ -392,23 +435,20 @@ class Context:
         return {name: m["training"] for name, m in self._walk_modules(ref, hooks=False).items()}
 
     def _walk_modules(self, ref: wire.Ref, hooks: bool = True) -> dict[str, dict]:
-        """Each module's ``training`` flag (and hook count) from its instance ``__dict__`` (one read per module:
-        the flag, the hook dictionaries and the submodules live there)."""
+        """Every module's ``training`` flag (and hook count), in ``named_modules()`` order, read in a few round
+        trips (``list(map(getattr, modules, names))`` in the student's process)."""
         st = self.student
-        modules: dict[str, dict] = {}
-
-        def walk(mod: wire.Ref, prefix: str) -> None:
-            own = st.attr(mod, "__dict__")
-            own = own if isinstance(own, dict) else {}
-            modules[prefix] = {"training": bool(own.get("training"))}
-            if hooks:
-                modules[prefix]["hooks"] = sum(len(own.get(name) or {}) for name in HOOK_DICTS)
-            for name, child in (own.get("_modules") or {}).items():
-                if isinstance(child, wire.Ref):
-                    walk(child, f"{prefix}.{name}" if prefix else str(name))
-
-        walk(ref, "")
-        return modules
+        names = [m[0] for m in st.describe(ref).get("modules", [])]
+        mods = self._kept_list(ref, "modules")
+        k = len(names)
+        flags = self._getattrs(ref, mods, ["training"] * k)
+        out = {name: {"training": bool(flag)} for name, flag in zip(names, flags)}
+        if hooks:
+            dicts = self._getattrs(ref, st.method_kept(mods, "__mul__", len(HOOK_DICTS)),
+                                   [h for h in HOOK_DICTS for _ in range(k)])
+            for i, name in enumerate(names):
+                out[name]["hooks"] = sum(len(dicts[j * k + i] or {}) for j in range(len(HOOK_DICTS)))
+        return out
 
     def observe_module(self, ref: wire.Ref, state: dict | None = None, grads: bool = True, modes: bool = True,
                        hooks: bool = True) -> dict:
@@ -426,24 +466,21 @@ class Context:
         modules = self._walk_modules(ref, hooks=hooks) if modes or hooks else {}
         params: dict[str, dict] = {}
         if grads:
-            for name, _shape, requires_grad in st.describe(ref).get("parameters", []):
-                p = st.method_kept(ref, "get_parameter", name)
-                params[name] = {"requires_grad": bool(requires_grad), "grad": st.attr(p, "grad"),
-                                "is_leaf": bool(st.attr(p, "is_leaf"))}
+            names = [p[0] for p in st.describe(ref).get("parameters", [])]
+            n = len(names)
+            plist = st.method_kept(self._kept_list(ref, "parameters"), "__mul__", 3)
+            got = self._getattrs(ref, plist, ["grad"] * n + ["is_leaf"] * n + ["requires_grad"] * n)
+            for i, name in enumerate(names):
+                params[name] = {"grad": got[i], "is_leaf": bool(got[n + i]), "requires_grad": bool(got[2 * n + i])}
         return {"state": state, "modules": modules, "params": params,
                 "global_hooks": self._global_hooks(ref) if hooks else 0}
 
     def _global_hooks(self, ref: wire.Ref) -> int:
-        """How many of torch's global module hooks are registered: ``torch.nn.modules.module``'s globals, reached
-        from one of torch's own ``nn.Module`` methods (one whose globals are that module's: a method the student's
-        process replaced has other globals and is skipped; if all are replaced, the check fails)."""
+        """How many of torch's global module hooks are registered (``torch.nn.modules.module``'s globals, reached
+        from one of torch's own ``nn.Module`` methods: see :meth:`_torch_globals`)."""
         st = self.student
-        for method in ("register_forward_hook", "_call_impl", "register_module", "add_module"):
-            func = st.attr(st.attr(ref, method), "__func__")
-            glob = st.method_kept(func, "__getattribute__", "__globals__")
-            if st.method(glob, "get", "__name__") == "torch.nn.modules.module":
-                return sum(len(st.method(glob, "get", f"_global{name}") or {}) for name in HOOK_DICTS)
-        self.fail("torch.nn.Module's methods were replaced in the notebook: its global hooks cannot be observed")
+        glob = self._builtins(ref)["glob"]
+        return sum(len(st.method(glob, "get", f"_global{name}") or {}) for name in HOOK_DICTS)
 
     def expect_structure(self, ref: wire.Ref, *, parameters: dict[str, list[int]] | None = None,
                          buffers: dict[str, list[int]] | None = None, other_buffers: bool = False,

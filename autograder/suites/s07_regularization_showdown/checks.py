@@ -381,7 +381,7 @@ def optimizer_coverage(ctx, model, opt) -> dict:
     ``foreign`` (tensors that are not the model's), ``repeated``."""
     mine = set(ctx.parameter_identities(model).values())
     groups = ctx.student.method_kept(opt, "__getattribute__", "param_groups")
-    seen = [t for group in ctx.group_identities(groups) for t in (group or [])]
+    seen = [t for group in ctx.group_identities(groups, model) for t in (group or [])]
     return {"covered": len(mine & set(seen)), "missing": len(mine - set(seen)),
             "foreign": len(set(seen) - mine), "repeated": len(seen) - len(set(seen))}
 
