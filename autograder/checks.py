@@ -376,7 +376,7 @@ class Context:
 
     def _builtins(self, ref: wire.Ref) -> dict[str, wire.Ref]:
         """Refs to ``list``, ``map`` and ``getattr`` of the student's process (reached through torch's module
-        globals; cached for the case), so that :meth:`_getattrs` reads one attribute of many objects in two round
+        globals; cached for the case), so that :meth:`getattrs` reads one attribute of many objects in two round
         trips. They are the builtins the protocol itself runs on: no grader-owned code decides anything."""
         cached = getattr(self, "_builtin_refs", None)
         if cached is not None:
@@ -391,7 +391,7 @@ class Context:
         self._builtin_refs = refs
         return refs
 
-    def _getattrs(self, anchor: wire.Ref, objects: Any, names: list[str]) -> list:
+    def getattrs(self, anchor: wire.Ref, objects: Any, names: list[str]) -> list:
         """``list(map(getattr, objects, names))`` evaluated in the student's process (``objects``: a list of Refs, or
         a Ref to a sequence there): attribute reads, two round trips. ``anchor``: a module Ref to reach the
         builtins from."""
@@ -399,7 +399,7 @@ class Context:
         st = self.student
         return st.method(bi["list"], "__call__", st.method_kept(bi["map"], "__call__", bi["getattr"], objects, names))
 
-    def _kept_list(self, ref: wire.Ref, method: str) -> wire.Ref:
+    def kept_list(self, ref: wire.Ref, method: str) -> wire.Ref:
         """``list(ref.<method>())`` kept in the student's process (e.g. ``modules``, ``parameters``): one round trip
         past the builtins."""
         st = self.student
@@ -410,8 +410,8 @@ class Context:
         the tensor object (``_cdata``), read through ordinary calls: to tell the model's own tensors from copies
         without a grader-owned probe deciding it."""
         names = [p[0] for p in self.student.describe(model).get("parameters", [])]
-        params = self._kept_list(model, "parameters")
-        return dict(zip(names, self._getattrs(model, params, ["_cdata"] * len(names))))
+        params = self.kept_list(model, "parameters")
+        return dict(zip(names, self.getattrs(model, params, ["_cdata"] * len(names))))
 
     def group_identities(self, groups: wire.Ref, anchor: wire.Ref) -> list[list[int] | None]:
         """Tensor identities (see :meth:`parameter_identities`) of the ``"params"`` of each parameter group in the
@@ -426,7 +426,7 @@ class Context:
                 out.append(None)
                 continue
             params = st.method_kept(self._builtins(anchor)["list"], "__call__", st.method_kept(group, "get", "params", []))
-            out.append(self._getattrs(anchor, params, ["_cdata"] * int(st.method(params, "__len__"))))
+            out.append(self.getattrs(anchor, params, ["_cdata"] * int(st.method(params, "__len__"))))
         return out
 
     def module_modes(self, ref: wire.Ref) -> dict[str, bool]:
@@ -439,12 +439,12 @@ class Context:
         trips (``list(map(getattr, modules, names))`` in the student's process)."""
         st = self.student
         names = [m[0] for m in st.describe(ref).get("modules", [])]
-        mods = self._kept_list(ref, "modules")
+        mods = self.kept_list(ref, "modules")
         k = len(names)
-        flags = self._getattrs(ref, mods, ["training"] * k)
+        flags = self.getattrs(ref, mods, ["training"] * k)
         out = {name: {"training": bool(flag)} for name, flag in zip(names, flags)}
         if hooks:
-            dicts = self._getattrs(ref, st.method_kept(mods, "__mul__", len(HOOK_DICTS)),
+            dicts = self.getattrs(ref, st.method_kept(mods, "__mul__", len(HOOK_DICTS)),
                                    [h for h in HOOK_DICTS for _ in range(k)])
             for i, name in enumerate(names):
                 out[name]["hooks"] = sum(len(dicts[j * k + i] or {}) for j in range(len(HOOK_DICTS)))
@@ -468,8 +468,8 @@ class Context:
         if grads:
             names = [p[0] for p in st.describe(ref).get("parameters", [])]
             n = len(names)
-            plist = st.method_kept(self._kept_list(ref, "parameters"), "__mul__", 3)
-            got = self._getattrs(ref, plist, ["grad"] * n + ["is_leaf"] * n + ["requires_grad"] * n)
+            plist = st.method_kept(self.kept_list(ref, "parameters"), "__mul__", 3)
+            got = self.getattrs(ref, plist, ["grad"] * n + ["is_leaf"] * n + ["requires_grad"] * n)
             for i, name in enumerate(names):
                 params[name] = {"grad": got[i], "is_leaf": bool(got[n + i]), "requires_grad": bool(got[2 * n + i])}
         return {"state": state, "modules": modules, "params": params,

@@ -35,10 +35,13 @@ def method_with_args(ctx, ref: wire.Ref, name: str, *args):
 
 
 def tensors_of(ctx, model) -> dict:
-    """Refs to the model's parameter and buffer objects by name (to compare identities later)."""
-    info = ctx.describe(model)
-    return {**{n: ctx.student.method_kept(model, "get_parameter", n) for n, _, _ in info.get("parameters", [])},
-            **{b[0]: ctx.student.method_kept(model, "get_buffer", b[0]) for b in info.get("buffers", [])}}
+    """Identities of the model's parameter and buffer objects by name (torch's ``_cdata``, read in a few round
+    trips; the lists read stay in the student's process until the check ends, so the objects stay alive and an
+    identity is never reused by a new tensor meanwhile)."""
+    ids = ctx.parameter_identities(model)
+    names = [b[0] for b in ctx.describe(model).get("buffers", [])]
+    ids.update(zip(names, ctx.getattrs(model, ctx.kept_list(model, "buffers"), ["_cdata"] * len(names))))
+    return ids
 
 
 def same_model_in_calls(ctx, stopper, model, calls) -> bool:
@@ -56,16 +59,13 @@ def module_state(ctx, model, originals: dict) -> dict:
     """Decided here, from what ordinary calls read (no verdict from fixture code): the parameter and buffer
     names, whether each is still the object it was (``originals``: from :func:`tensors_of`; torch's ``_cdata``
     identifies a tensor object), parameters trainable leaves, buffers without autograd history."""
-    st = ctx.student
     info = ctx.describe(model)
-    now = tensors_of(ctx, model)
-    same = set(now) == set(originals) and all(st.attr(now[n], "_cdata") == st.attr(originals[n], "_cdata")
-                                              for n in now)
     params = info.get("parameters", [])
+    leaves = ctx.getattrs(model, ctx.kept_list(model, "parameters"), ["is_leaf"] * len(params))
     return {"parameter_names": sorted(n for n, _, _ in params),
             "buffer_names": sorted(b[0] for b in info.get("buffers", [])),
-            "same_objects": same,
-            "parameters_ok": all(grad and st.attr(now[n], "is_leaf") for n, _, grad in params),
+            "same_objects": tensors_of(ctx, model) == originals,
+            "parameters_ok": all(grad and leaf for (_, _, grad), leaf in zip(params, leaves)),
             "buffers_ok": not any(len(b) > 2 and b[2] for b in info.get("buffers", []))}
 
 
