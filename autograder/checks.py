@@ -375,21 +375,48 @@ class Context:
         self.fail("torch.nn.Module's methods were replaced in the notebook: the model cannot be observed")
 
     def _builtins(self, ref: wire.Ref) -> dict[str, wire.Ref]:
-        """Refs to ``list``, ``map`` and ``getattr`` of the student's process (reached through torch's module
-        globals; cached for the case), so that :meth:`getattrs` reads one attribute of many objects in two round
-        trips. They are the builtins the protocol itself runs on: no grader-owned code decides anything."""
+        """Refs to ``list``, ``map``, ``getattr``, ``dict`` and ``zip`` of the student's process (a function's
+        ``__builtins__``; cached for the case), so that :meth:`getattrs` reads one attribute of many objects in
+        two round trips. They are the builtins the protocol itself runs on: no grader-owned code decides
+        anything."""
         cached = getattr(self, "_builtin_refs", None)
         if cached is not None:
             return cached
         st = self.student
-        glob = self._torch_globals(ref)
-        table = st.method_kept(glob, "get", "__builtins__")
+        func = st.attr(st.attr(ref, "register_forward_hook"), "__func__")
+        table = st.method_kept(func, "__getattribute__", "__builtins__")
         if st.describe(table).get("type") == "module":
             table = st.method_kept(table, "__getattribute__", "__dict__")
-        refs = {name: st.method_kept(table, "get", name) for name in ("list", "map", "getattr")}
-        refs["glob"] = glob
+        refs = {name: st.method_kept(table, "get", name) for name in ("list", "map", "getattr", "dict", "zip")}
         self._builtin_refs = refs
         return refs
+
+    def identity_table(self, model: wire.Ref, buffers: bool = False) -> wire.Ref:
+        """``dict(zip(model.parameters(), names))`` (and the buffers, with ``buffers``) built and kept in the student's
+        process: a dict keyed by tensors finds them by identity, and keeps the objects alive until the check ends.
+        Ask it with :meth:`names_in` which of them a sequence of tensors holds (now, or after the student's call)."""
+        st = self.student
+        bi = self._builtins(model)
+        info = st.describe(model)
+        table = st.method_kept(bi["dict"], "__call__", st.method_kept(bi["zip"], "__call__", self.kept_list(
+            model, "parameters"), [p[0] for p in info.get("parameters", [])]))
+        if buffers:
+            st.method(table, "update", st.method_kept(bi["zip"], "__call__", self.kept_list(model, "buffers"),
+                                                      [b[0] for b in info.get("buffers", [])]))
+        return table
+
+    def names_in(self, table: wire.Ref, tensors: Any, anchor: wire.Ref) -> list[str | None]:
+        """``list(map(table.get, tensors))`` in the student's process: for each tensor of the student-side sequence
+        ``tensors`` (a Ref), the name it has in the :meth:`identity_table` ``table``, or None. Plain names come
+        back (no process-specific identities), decided by identity without a grader-owned probe."""
+        st = self.student
+        bi = self._builtins(anchor)
+        return st.method(bi["list"], "__call__", st.method_kept(bi["map"], "__call__", st.attr(table, "get"), tensors))
+
+    def tensor_names(self, model: wire.Ref, tensors: Any) -> list[str | None]:
+        """For each tensor of the student-side sequence ``tensors``, the name of the ``model`` parameter that *is*
+        that tensor object, or None (:meth:`identity_table` + :meth:`names_in`)."""
+        return self.names_in(self.identity_table(model), tensors, model)
 
     def getattrs(self, anchor: wire.Ref, objects: Any, names: list[str]) -> list:
         """``list(map(getattr, objects, names))`` evaluated in the student's process (``objects``: a list of Refs, or
@@ -405,28 +432,18 @@ class Context:
         st = self.student
         return st.method_kept(self._builtins(ref)["list"], "__call__", st.method_kept(ref, method))
 
-    def parameter_identities(self, model: wire.Ref) -> dict[str, int]:
-        """``{name: identity}`` of the student-side module's parameters, where the identity is torch's pointer to
-        the tensor object (``_cdata``), read through ordinary calls: to tell the model's own tensors from copies
-        without a grader-owned probe deciding it."""
-        names = [p[0] for p in self.student.describe(model).get("parameters", [])]
-        params = self.kept_list(model, "parameters")
-        return dict(zip(names, self.getattrs(model, params, ["_cdata"] * len(names))))
-
-    def group_identities(self, groups: wire.Ref, anchor: wire.Ref) -> list[list[int] | None]:
-        """Tensor identities (see :meth:`parameter_identities`) of the ``"params"`` of each parameter group in the
-        student-side list ``groups`` (e.g. ``make_param_groups``'s result, or ``optimizer.param_groups`` reached
-        with ``method_kept(opt, "__getattribute__", "param_groups")``); None for an entry that is not a dict.
-        ``anchor``: a module Ref (to reach the builtins)."""
+    def group_names(self, groups: wire.Ref, model: wire.Ref) -> list[list[str | None] | None]:
+        """:meth:`tensor_names` of the ``"params"`` of each parameter group in the student-side list ``groups``
+        (e.g. ``make_param_groups``'s result, or ``optimizer.param_groups`` reached with
+        ``method_kept(opt, "__getattribute__", "param_groups")``); None for an entry that is not a dict."""
         st = self.student
-        out: list[list[int] | None] = []
+        out: list[list[str | None] | None] = []
         for i in range(int(st.method(groups, "__len__"))):
             group = st.method_kept(groups, "__getitem__", i)
             if st.describe(group).get("type") not in ("dict", "OrderedDict"):
                 out.append(None)
                 continue
-            params = st.method_kept(self._builtins(anchor)["list"], "__call__", st.method_kept(group, "get", "params", []))
-            out.append(self.getattrs(anchor, params, ["_cdata"] * int(st.method(params, "__len__"))))
+            out.append(self.tensor_names(model, st.method_kept(group, "get", "params", [])))
         return out
 
     def module_modes(self, ref: wire.Ref) -> dict[str, bool]:
@@ -479,7 +496,8 @@ class Context:
         """How many of torch's global module hooks are registered (``torch.nn.modules.module``'s globals, reached
         from one of torch's own ``nn.Module`` methods: see :meth:`_torch_globals`)."""
         st = self.student
-        glob = self._builtins(ref)["glob"]
+        glob = getattr(self, "_globals_ref", None) or self._torch_globals(ref)
+        self._globals_ref = glob
         return sum(len(st.method(glob, "get", f"_global{name}") or {}) for name in HOOK_DICTS)
 
     def expect_structure(self, ref: wire.Ref, *, parameters: dict[str, list[int]] | None = None,

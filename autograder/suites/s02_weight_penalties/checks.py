@@ -245,8 +245,7 @@ def partition(ctx, kind, seed, wd):
     out = _groups(ctx, kind, seed, wd)
     model = P.build(kind, seed)
     # ... and ordinary calls read which of the model's own tensors (by identity) they hold (decided here).
-    by_id = {t: n for n, t in ctx.parameter_identities(args[0]).items()}
-    names = [[by_id.get(t) for t in (group or [])] for group in ctx.group_identities(kept, args[0])]
+    names = [group or [] for group in ctx.group_names(kept, args[0])]
     every = names[0] + names[1]
     copies = [n for n in _names(model, [t for g in out for t in g["params"]]) if n]
     ctx.expect(None not in every,

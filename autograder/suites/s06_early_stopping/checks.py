@@ -34,14 +34,10 @@ def method_with_args(ctx, ref: wire.Ref, name: str, *args):
     return ctx.method_with_args(ref, name, *args)
 
 
-def tensors_of(ctx, model) -> dict:
-    """Identities of the model's parameter and buffer objects by name (torch's ``_cdata``, read in a few round
-    trips; the lists read stay in the student's process until the check ends, so the objects stay alive and an
-    identity is never reused by a new tensor meanwhile)."""
-    ids = ctx.parameter_identities(model)
-    names = [b[0] for b in ctx.describe(model).get("buffers", [])]
-    ids.update(zip(names, ctx.getattrs(model, ctx.kept_list(model, "buffers"), ["_cdata"] * len(names))))
-    return ids
+def tensors_of(ctx, model):
+    """The identity table of the model's parameter and buffer objects (``ctx.identity_table``: kept in the
+    student's process, keyed by the objects themselves)."""
+    return ctx.identity_table(model, buffers=True)
 
 
 def same_model_in_calls(ctx, stopper, model, calls) -> bool:
@@ -55,16 +51,19 @@ def same_model_in_calls(ctx, stopper, model, calls) -> bool:
     return all(isinstance(c[2], int) and 0 <= c[2] < len(seen) and seen[c[2]] == mine for c in calls)
 
 
-def module_state(ctx, model, originals: dict) -> dict:
+def module_state(ctx, model, originals) -> dict:
     """Decided here, from what ordinary calls read (no verdict from fixture code): the parameter and buffer
-    names, whether each is still the object it was (``originals``: from :func:`tensors_of`; torch's ``_cdata``
-    identifies a tensor object), parameters trainable leaves, buffers without autograd history."""
+    names, whether each is still the object it was (``originals``: the identity table from :func:`tensors_of`),
+    parameters trainable leaves, buffers without autograd history."""
     info = ctx.describe(model)
     params = info.get("parameters", [])
     leaves = ctx.getattrs(model, ctx.kept_list(model, "parameters"), ["is_leaf"] * len(params))
+    names = [n for n, _, _ in params] + [b[0] for b in info.get("buffers", [])]
+    found = (ctx.names_in(originals, ctx.kept_list(model, "parameters"), model)
+             + ctx.names_in(originals, ctx.kept_list(model, "buffers"), model))
     return {"parameter_names": sorted(n for n, _, _ in params),
             "buffer_names": sorted(b[0] for b in info.get("buffers", [])),
-            "same_objects": tensors_of(ctx, model) == originals,
+            "same_objects": found == names,
             "parameters_ok": all(grad and leaf for (_, _, grad), leaf in zip(params, leaves)),
             "buffers_ok": not any(len(b) > 2 and b[2] for b in info.get("buffers", []))}
 
@@ -297,7 +296,7 @@ def call_fit(ctx, task, seed, max_epochs, stopper: dict, lr=None, loss=None, tes
     model = ctx.make(f"{FX}:task_model", seed, d_out=d_out)
     if originals is not None:  # built first and kept, to see afterwards whether fit replaced its tensors
         model = ctx.probe_kept(model.factory, *model.args, **model.kwargs)
-        originals.update(tensors_of(ctx, model))
+        originals.append(tensors_of(ctx, model))
     loaders = ctx.make(f"{FX}:task_loaders", task, seed, test=test)
     probe = ctx.make(f"{FX}:probe_stopper", **stopper)
     history, args = ctx.call_with_args("fit", model, loaders, max_epochs, probe, **kw)
@@ -403,7 +402,7 @@ def feeds_validation_loss(ctx, task, seed, max_epochs, lr):
              hint="after the loop (stopped or not) call stopper.restore(model) once, on fit's own model, and return "
                   "history; do not train a copy of the model or touch it after restoring.")
 def restores_at_end(ctx, task, seed, max_epochs, stop_at, restore_epoch):
-    originals: dict = {}
+    originals: list = []
     history, model, _, stopper = call_fit(ctx, task, seed, max_epochs,
                                           {"stop_at": stop_at, "restore_epoch": restore_epoch}, originals=originals)
     expect_history(ctx, history)
@@ -421,7 +420,7 @@ def restores_at_end(ctx, task, seed, max_epochs, stop_at, restore_epoch):
     got = ctx.method(model, "state_dict")
     ctx.expect(compare.difference(log["restored"], got, "exact") is None,
                "the model changed after stopper.restore(model): restore must be the last thing fit does to it")
-    probe = module_state(ctx, model, originals)
+    probe = module_state(ctx, model, originals[0])
     reference = fx.task_model(seed, d_out=3)
     ctx.expect(probe["same_objects"] and probe["parameter_names"] == sorted(n for n, _ in reference.named_parameters())
                and probe["buffer_names"] == sorted(n for n, _ in reference.named_buffers()),

@@ -377,13 +377,14 @@ def param_grads(ctx, model) -> dict:
 
 def optimizer_coverage(ctx, model, opt) -> dict:
     """How the optimizer's parameters relate to the model's, by tensor identity, read through ordinary calls
-    (``ctx.parameter_identities`` / ``ctx.group_identities``) and counted here: ``covered``, ``missing``,
-    ``foreign`` (tensors that are not the model's), ``repeated``."""
-    mine = set(ctx.parameter_identities(model).values())
+    (``ctx.group_names``: which model parameter each optimizer tensor is, or None) and counted here: ``covered``,
+    ``missing``, ``foreign`` (tensors that are not the model's), ``repeated``."""
+    mine = {p[0] for p in ctx.describe(model).get("parameters", [])}
     groups = ctx.student.method_kept(opt, "__getattribute__", "param_groups")
-    seen = [t for group in ctx.group_identities(groups, model) for t in (group or [])]
-    return {"covered": len(mine & set(seen)), "missing": len(mine - set(seen)),
-            "foreign": len(set(seen) - mine), "repeated": len(seen) - len(set(seen))}
+    seen = [n for group in ctx.group_names(groups, model) for n in (group or [])]
+    named = [n for n in seen if n is not None]
+    return {"covered": len(mine & set(named)), "missing": len(mine - set(named)),
+            "foreign": len(seen) - len(named), "repeated": len(named) - len(set(named))}
 
 
 def expect_optimizes_model(ctx, model, opt):

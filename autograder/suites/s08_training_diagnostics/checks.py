@@ -72,19 +72,18 @@ def local_model(make):
 
 
 def kept_model(ctx, make):
-    """``(ref, originals)``: the model ``make`` describes, built and kept in the student's process, and a Ref to
-    each of its Parameter objects as built (to see later, from values, whether they were replaced)."""
+    """``(ref, originals)``: the model ``make`` describes, built and kept in the student's process, and an identity
+    table of its Parameter objects as built (``ctx.identity_table``), to see later whether they were replaced."""
     ref = ctx.probe_kept(make.factory, *make.args, **make.kwargs)
-    names = [p[0] for p in ctx.describe(ref).get("parameters", [])]
-    return ref, {n: ctx.student.method_kept(ref, "get_parameter", n) for n in names}
+    return ref, ctx.identity_table(ref)
 
 
 def probe(ctx, ref, make, originals=None, state=None, need=("params", "grads", "modes", "hooks")) -> dict:
     """What changed since the model ``make`` was built, decided here: the model is observed through ordinary
     calls (``ctx.observe_module``: state_dict, each parameter's grad / requires_grad / is_leaf, each submodule's
     mode and hook dictionaries, torch's global hooks) and compared with the grader's own copy of the model as
-    built. ``originals`` (from :func:`kept_model`): Refs to the Parameter objects as built; a name whose parameter
-    is no longer that object (torch's ``_cdata``) was replaced. ``state``: the model's ``state_dict()`` if the
+    built. ``originals`` (from :func:`kept_model`): the identity table of the Parameter objects as built; a name
+    whose parameter is no longer that object was replaced. ``state``: the model's ``state_dict()`` if the
     check already read it after the call (saves reading it twice). ``need``: the observations the check uses
     (``grads`` also gives ``not_leaf``); the others come back empty (each costs round trips).
     ``forwards_with_grad`` is the count the fixture's forward keeps (``_grad_forwards``; docs/SECURITY.md)."""
@@ -96,9 +95,10 @@ def probe(ctx, ref, make, originals=None, state=None, need=("params", "grads", "
     current = seen["state"]
     training = {n: m.training for n, m in local.named_modules()}
     replaced = []
-    if originals:
-        now = ctx.parameter_identities(ref)
-        replaced = [n for n, orig in originals.items() if now.get(n) != ctx.student.attr(orig, "_cdata")]
+    if originals is not None:  # each current parameter looked up, by identity, among the objects as built
+        names = [p[0] for p in ctx.describe(ref).get("parameters", [])]
+        found = ctx.names_in(originals, ctx.kept_list(ref, "parameters"), ref)
+        replaced = [n for n, was in zip(names, found) if was != n]
     grads = "grads" in need
     if not grads:  # parameter names from the state_dict (the grader's copy says which entries are buffers)
         seen["params"] = {n: {} for n in current if n not in buffers}
