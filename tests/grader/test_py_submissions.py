@@ -71,7 +71,8 @@ def test_which_py_files_in_a_folder_are_submissions(tmp_path):
     script = notebook_to_script(load_nb(student_path("05_dropout")))
     (tmp_path / "05_dropout.py").write_text(script)  # a converted notebook named after its assignment
     (tmp_path / "utils.py").write_text("def helper():\n    return 1\n")  # a helper module beside it
-    (tmp_path / "scratch.py").write_text(script)  # percent format, but no assignment in name or header
+    no_header = script[script.index("# %%"):]  # the cells without the jupytext header (no regnorm metadata)
+    (tmp_path / "scratch.py").write_text(no_header)  # percent format, but no assignment in name or header
     header = "# ---\n# jupyter:\n#   regnorm:\n#     assignment: 03_batch_norm\n# ---\n\n# %%\nx = 1\n"
     (tmp_path / "homework.py").write_text(header)  # the regnorm header names it
     (tmp_path / "04_layer_norm.ipynb").write_text(json.dumps(load_nb(student_path("04_layer_norm"))))
