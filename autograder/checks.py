@@ -396,14 +396,20 @@ class Context:
         process: a dict keyed by tensors finds them by identity, and keeps the objects alive until the check ends.
         Ask it with :meth:`names_in` which of them a sequence of tensors holds (now, or after the student's call)."""
         st = self.student
-        bi = self._builtins(model)
         info = st.describe(model)
-        table = st.method_kept(bi["dict"], "__call__", st.method_kept(bi["zip"], "__call__", self.kept_list(
-            model, "parameters"), [p[0] for p in info.get("parameters", [])]))
+        table = self.table_of(model, self.kept_list(model, "parameters"), [p[0] for p in info.get("parameters", [])])
         if buffers:
-            st.method(table, "update", st.method_kept(bi["zip"], "__call__", self.kept_list(model, "buffers"),
-                                                      [b[0] for b in info.get("buffers", [])]))
+            st.method(table, "update", self.table_of(model, self.kept_list(model, "buffers"),
+                                                     [b[0] for b in info.get("buffers", [])]))
         return table
+
+    def table_of(self, anchor: wire.Ref, objects: Any, names: list[str]) -> wire.Ref:
+        """``dict(zip(objects, names))`` built and kept in the student's process (``objects``: a list of Refs or a Ref
+        to a sequence there): for objects without ``__eq__`` of their own (modules, tensors) the dict finds them by
+        identity (see :meth:`names_in`). ``anchor``: a module Ref to reach the builtins from."""
+        st = self.student
+        bi = self._builtins(anchor)
+        return st.method_kept(bi["dict"], "__call__", st.method_kept(bi["zip"], "__call__", objects, names))
 
     def names_in(self, table: wire.Ref, tensors: Any, anchor: wire.Ref) -> list[str | None]:
         """``list(map(table.get, tensors))`` in the student's process: for each tensor of the student-side sequence

@@ -42,13 +42,11 @@ def tensors_of(ctx, model):
 
 def same_model_in_calls(ctx, stopper, model, calls) -> bool:
     """Whether every recorded stopper call got ``model`` itself: the stopper keeps the model objects it was
-    given (``_models``; a call records an index into it); their identities (``__hash__``, object identity for
-    an nn.Module) are read through ordinary calls and compared here."""
-    st = ctx.student
-    models = st.method_kept(stopper, "__getattribute__", "_models")
-    seen = [st.method(st.method_kept(models, "__getitem__", i), "__hash__") for i in range(int(st.method(models, "__len__")))]
-    mine = st.method(model, "__hash__")
-    return all(isinstance(c[2], int) and 0 <= c[2] < len(seen) and seen[c[2]] == mine for c in calls)
+    given (``_models``; a call records an index into it); each is looked up, by identity, in a dict keyed by
+    ``model`` built in the student's process (``ctx.names_in``: names come back, decided here)."""
+    table = ctx.table_of(model, [model], ["model"])
+    found = ctx.names_in(table, ctx.student.method_kept(stopper, "__getattribute__", "_models"), model)
+    return all(isinstance(c[2], int) and 0 <= c[2] < len(found) and found[c[2]] == "model" for c in calls)
 
 
 def module_state(ctx, model, originals) -> dict:
