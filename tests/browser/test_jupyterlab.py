@@ -153,40 +153,74 @@ def code_cells(cells: list[dict]) -> list[tuple[int, dict]]:
     return [(i, c) for i, c in enumerate(cells) if c["code"]]
 
 
-def wait_until_idle(page, started_cell: int, deadline: float) -> list[dict]:
+class Stalled(RuntimeError):
+    """The kernel is idle with nothing running or queued, yet the cell the run started from never ran."""
+
+
+def wait_until_idle(page, started_cell: int, deadline: float, stall_after: float = 30.0) -> list[dict]:
     """Wait until code cell ``started_cell`` ran, no cell is running or queued and the kernel is idle
-    (twice in a row, 0.4 s apart); returns the cells."""
+    (twice in a row, 0.4 s apart); returns the cells. Raises :class:`Stalled` when, for ``stall_after``
+    seconds, nothing is running or queued and the kernel is idle but that cell has not run (a run that
+    JupyterLab lost or cancelled: seen on a loaded CI runner, every prompt back to ``[ ]``)."""
     quiet = 0
+    idle_since = None
     while True:
         prompts = page.evaluate(PROMPTS_JS)
         ran = re.search(r"\[\d+\]", prompts[started_cell]) is not None
-        if ran and not any("*" in p for p in prompts) and page.evaluate(STATUS_JS) == "idle":
+        busy = any("*" in p for p in prompts) or page.evaluate(STATUS_JS) != "idle"
+        if ran and not busy:
             quiet += 1
             if quiet >= 2:
                 return page.evaluate(CELLS_JS)
         else:
             quiet = 0
+        if not ran and not busy:
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > stall_after:
+                raise Stalled(f"nothing ran or was queued for {stall_after:g} s; prompts: {' '.join(prompts)}")
+        else:
+            idle_since = None
         if time.monotonic() > deadline:
             raise TimeoutError(f"the notebook was still running after its time limit; prompts: {' '.join(prompts)}")
         time.sleep(0.4)
 
 
-def run_everything(page, timeout: float, continue_after_errors: bool) -> tuple[list[dict], int]:
+def run_everything(page, timeout: float, continue_after_errors: bool, max_stalls: int = 3) -> tuple[list[dict], int]:
     """Run All; with ``continue_after_errors``, then "Run Selected Cell and All Below" from the first cell
-    that did not run, until every code cell ran. Returns the cells and how many runs were started."""
+    that did not run, until every code cell ran. A run that stalls (:class:`Stalled`) is started again from
+    the first cell that did not run, at most ``max_stalls`` times. Returns the cells and how many runs
+    were started."""
     deadline = time.monotonic() + timeout
-    start_run(page, "Run", "runmenu:run-all", None)
-    cells = wait_until_idle(page, 0, deadline)
+    stalls: list[str] = []
+
+    def run_from(first_pending: int | None) -> list[dict]:
+        """Start a run (Run All when ``first_pending`` is None) and wait for it, restarting stalled runs."""
+        while True:
+            if first_pending is None:
+                start_run(page, "Run", "runmenu:run-all", None)
+            else:
+                index = code_cells(page.evaluate(CELLS_JS))[first_pending][0]
+                prompt = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index).locator(
+                    ".jp-InputArea-prompt")
+                prompt.scroll_into_view_if_needed()
+                start_run(page, "Run", "notebook:run-all-below", prompt)
+            try:
+                return wait_until_idle(page, first_pending or 0, deadline)
+            except Stalled as exc:
+                stalls.append(str(exc))
+                if len(stalls) > max_stalls:
+                    raise RuntimeError(f"{len(stalls)} runs stalled: " + " | ".join(stalls)) from None
+                cells = page.evaluate(CELLS_JS)
+                pending = [k for k, (_, c) in enumerate(code_cells(cells)) if not re.search(r"\[\d+\]", c["prompt"])]
+                first_pending = pending[0] if pending and pending[0] > 0 else None
+
+    cells = run_from(None)
     runs = 1
     while continue_after_errors:
         pending = [k for k, (_, c) in enumerate(code_cells(cells)) if not re.search(r"\[\d+\]", c["prompt"])]
         if not pending:
             break
-        index = code_cells(cells)[pending[0]][0]
-        prompt = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index).locator(".jp-InputArea-prompt")
-        prompt.scroll_into_view_if_needed()
-        start_run(page, "Run", "notebook:run-all-below", prompt)
-        cells = wait_until_idle(page, pending[0], deadline)
+        cells = run_from(pending[0])
         runs += 1
         if runs > 60:
             raise RuntimeError("more than 60 runs and some cells still did not run")
