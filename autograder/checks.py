@@ -28,7 +28,6 @@ mistake the answer matches.
 from __future__ import annotations
 
 import json
-import random
 import re
 import time
 from collections.abc import Callable
@@ -562,12 +561,9 @@ HOOK_DICTS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backw
 
 
 def _seed_grader(seed: int) -> None:
-    import numpy as np
-    import torch
+    from autograder.sandbox.worker import _seed_everything
 
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
+    _seed_everything(seed)  # the same seeding as the student process's (CPU generators only)
 
 
 def _case_label(check: Check, case: dict, index: int) -> str:
