@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import signal
 import sys
 import traceback
 
@@ -304,6 +305,10 @@ def enter_sandbox(mountpoint: str, tmp_mb: int, pipe_fds: tuple[int, int], cgrou
 def main(argv: list[str]) -> None:
     """``python -m autograder.sandbox.worker RFD WFD [--sandbox MOUNTPOINT TMP_MB CGROUP REVEAL]``."""
     rfd, wfd = int(argv[1]), int(argv[2])
+    # Python installs its KeyboardInterrupt handler only where SIGINT was not ignored at start-up, and a
+    # grader started as a background job of a non-interactive shell (CI scripts: `cmd &`) passes SIGINT
+    # ignored to its children: the time limits' interrupt would then be lost and the process killed.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if len(argv) > 3 and argv[3] == "--sandbox":
         reveal = tuple(a for a in (argv[7] if len(argv) > 7 else "").split(",") if a)
         enter_sandbox(argv[4], int(argv[5]), (rfd, wfd), argv[6] if len(argv) > 6 and argv[6] else None, reveal)
