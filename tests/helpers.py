@@ -145,27 +145,32 @@ def python_for_unprivileged_user(tmp_root: str) -> tuple[str | None, str]:
     return python, ""
 
 
-def run_solution_capturing_figures(assignment: str) -> tuple[dict, dict]:
+def run_solution_capturing_output(assignment: str) -> tuple[dict, dict, dict]:
     """Every code cell of the solution notebook, in order, in this process (Agg backend; self-check cells
-    skipped). Returns (namespace, {grade_id: [figures shown by that cell]})."""
+    skipped). Returns (namespace, {grade_id: [figures shown by that cell, each a list of its axes'
+    (title, xlabel, ylabel), colour bars left out]}, {grade_id: [objects passed to display()]})."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import IPython.display
     import matplotlib.pyplot as plt
 
     nb = load_nb(solution_path(assignment))
     shown: dict[str, list] = {}
+    displayed: dict[str, list] = {}
     current = [None]
 
     def show(*args, **kwargs):
         for num in plt.get_fignums():
             fig = plt.figure(num)
             shown.setdefault(current[0], []).append(
-                [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes])
+                [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes if ax.get_label() != "<colorbar>"])
             fig.canvas.draw()        # the figure really renders
         plt.close("all")
 
     real_show, plt.show = plt.show, show      # the notebook's `import matplotlib.pyplot as plt` gets this module
+    real_display = IPython.display.display
+    IPython.display.display = lambda *objs, **kw: displayed.setdefault(current[0], []).extend(objs)
     ns: dict = {"__name__": "__main__"}
     cwd = os.getcwd()
     os.chdir(os.path.dirname(solution_path(assignment)))
@@ -176,12 +181,18 @@ def run_solution_capturing_figures(assignment: str) -> tuple[dict, dict]:
                 if cell["cell_type"] != "code" or meta.get("grade"):
                     continue
                 current[0] = meta.get("grade_id")
-                src = "".join(cell["source"])
-                exec(compile(src, f"<{current[0]}>", "exec"), ns)
+                exec(compile("".join(cell["source"]), f"<{current[0]}>", "exec"), ns)
     finally:
         os.chdir(cwd)
         plt.close("all")
         plt.show = real_show
+        IPython.display.display = real_display
+    return ns, shown, displayed
+
+
+def run_solution_capturing_figures(assignment: str) -> tuple[dict, dict]:
+    """:func:`run_solution_capturing_output` without what was displayed: (namespace, figures by cell)."""
+    ns, shown, _ = run_solution_capturing_output(assignment)
     return ns, shown
 
 

@@ -5,12 +5,8 @@ on the notebook's own data."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-
 import pytest
-from helpers import in_process_judge, load_nb, solution_path, student_path
+from helpers import in_process_judge, load_nb, run_solution_capturing_output, solution_path, student_path
 
 from autograder.notebooks import notebook_namespace
 from autograder.suites import load_suite
@@ -146,47 +142,8 @@ SKIPPED = set(FIGURE_CELLS) | {"backward_reveal", "backward_timing", "scale_demo
 
 @pytest.fixture(scope="module")
 def run():
-    """Every code cell of the solution notebook, in order, in this process (Agg backend; self-check cells
-    skipped). Returns (namespace, {grade_id: [figures shown by that cell]}, {grade_id: [displayed objects]})."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import IPython.display
-    import matplotlib.pyplot as plt
-
-    nb = load_nb(solution_path(ASSIGNMENT))
-    shown: dict[str, list] = {}
-    displayed: dict[str, list] = {}
-    current = [None]
-
-    def show(*args, **kwargs):
-        for num in plt.get_fignums():
-            fig = plt.figure(num)
-            shown.setdefault(current[0], []).append(
-                [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes if ax.get_label() != "<colorbar>"])
-            fig.canvas.draw()        # the figure really renders
-        plt.close("all")
-
-    real_show, plt.show = plt.show, show
-    real_display = IPython.display.display
-    IPython.display.display = lambda *objs, **kw: displayed.setdefault(current[0], []).extend(objs)
-    ns: dict = {"__name__": "__main__"}
-    cwd = os.getcwd()
-    os.chdir(os.path.dirname(solution_path(ASSIGNMENT)))
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            for cell in nb["cells"]:
-                meta = cell["metadata"].get("nbgrader", {})
-                if cell["cell_type"] != "code" or meta.get("grade"):
-                    continue
-                current[0] = meta.get("grade_id")
-                exec(compile("".join(cell["source"]), f"<{current[0]}>", "exec"), ns)
-    finally:
-        os.chdir(cwd)
-        plt.close("all")
-        plt.show = real_show
-        IPython.display.display = real_display
-    return ns, shown, displayed
+    """(namespace, {grade_id: figures shown}, {grade_id: objects displayed}) of the solution run in this process."""
+    return run_solution_capturing_output(ASSIGNMENT)
 
 
 def test_every_experiment_cell_draws_labelled_figures(run):
