@@ -163,3 +163,20 @@ def test_readme_assignment_table_states_the_points_the_grader_gives():
         points, manual = rows[name]
         assert float(points) == load_suite(a, hidden=True).points(), f"README: {a} points"
         assert float(manual or 0) == manual_points(a), f"README: {a} hand-graded points"
+
+
+def test_the_command_exits_quickly_but_runs_exit_handlers_flushes_and_keeps_its_status(tmp_path):
+    """``autograder.cli.run`` skips the interpreter's teardown (os._exit) but not what the command needs: exit
+    handlers run, buffered output (also to a pipe) arrives, and every exit status is kept, argparse's too."""
+    marker = tmp_path / "atexit-ran"
+    script = (f"import atexit, sys; atexit.register(lambda: open({str(marker)!r}, 'w').write('yes'));"
+              "from autograder.cli import run; sys.stdout.write('x' * 100000); run(sys.argv[1:])")
+    code = [sys.executable, "-c", script]
+    listed = subprocess.run([*code, "list"], capture_output=True, text=True, cwd=REPO)
+    assert listed.returncode == 0 and listed.stdout.startswith("x" * 100000) and "01_data_splits" in listed.stdout
+    assert marker.read_text() == "yes"
+    assert subprocess.run([*code, "no-such-command"], capture_output=True, cwd=REPO).returncode == 2
+    assert subprocess.run([*code, "--help"], capture_output=True, cwd=REPO).returncode == 0
+    missing = subprocess.run([*code, "grade", str(tmp_path / "missing.ipynb")], capture_output=True, text=True,
+                             cwd=REPO)
+    assert missing.returncode == 3 and "missing.ipynb" in missing.stdout + missing.stderr
