@@ -260,8 +260,10 @@ SELECT_HINT = ("the best trial is the one with the smallest result['val_loss'] (
                "loss); a NaN validation loss counts as +inf and ties go to the first trial.")
 
 
-def run_search(ctx, space: dict, n_trials: int, seed: int, train_fn, global_seed: int = 0, with_ref: bool = False):
-    """(best_config, history, log of the configs train_fn received, space after the call[, train_fn's ref])."""
+def run_search(ctx, space: dict, n_trials: int, seed: int, train_fn, global_seed: int = 0, raw: bool = False):
+    """(best_config, history, log of the configs train_fn received, space after the call[, best_config as
+    returned]): with ``raw``, best_config also as the protocol sent it back (types kept), for checks that judge
+    the types of the values from what random_search returned."""
     result, args = ctx.call_with_args("random_search", train_fn, space, n_trials, seed, global_seed=global_seed)
     ctx.expect(isinstance(result, (tuple, list)) and len(result) == 2,
                "random_search should return a tuple (best_config, history); got "
@@ -269,8 +271,8 @@ def run_search(ctx, space: dict, n_trials: int, seed: int, train_fn, global_seed
                   else type(result).__name__))
     best, history = result
     log = ctx.method(args[0], "log")
-    if with_ref:
-        return plain_config(best), history, log, args[1], args[0]
+    if raw:
+        return plain_config(best), history, log, args[1], best
     return plain_config(best), history, log, args[1]
 
 
@@ -375,7 +377,7 @@ def history(ctx, space, seed, script):
                   "order), draw one value from g as documented.")
 def draws(ctx, space, seed, n_trials):
     fn = ctx.make(f"{FIX}:smooth_train_fn", n_trials, seed)
-    _, _, log, _, train_fn = run_search(ctx, SPACES[space], n_trials, seed, fn, with_ref=True)
+    _, hist, log, _, best = run_search(ctx, SPACES[space], n_trials, seed, fn, raw=True)
     expect_all_trained(ctx, log, n_trials, SPACES[space])
     try:
         ctx.expect_reference(log, "the configs train_fn received", tier="float64")
@@ -384,11 +386,23 @@ def draws(ctx, space, seed, n_trials):
     except CheckFailed as exc:
         exc.message += _blame_samplers(ctx)
         raise
+    # The types are judged here from what random_search returned (plain data sent back by the protocol: a
+    # tensor comes back as a tensor, a float as a float), never from a record kept by train_fn in the
+    # student's process (docs/SECURITY.md): the configs in history and best_config.
     numeric = {"log_uniform", "uniform", "momentum"}
-    for i, types in enumerate(ctx.method(train_fn, "value_types")):
-        wrong = {k: t for k, t in types.items() if SPACES[space][k][0] in numeric and t != "float"}
-        ctx.expect(not wrong, f"trial {i}'s config holds {wrong}; numeric values go into the config as Python "
-                              f"floats", hint="take .item() of the one-element tensor you drew.")
+    returned = [(f"trial {i}'s config", entry["config"]) for i, entry in enumerate(hist if isinstance(hist, list) else [])
+                if isinstance(entry, dict) and isinstance(entry.get("config"), dict)]
+    returned += [("best_config", best)] if isinstance(best, dict) else []
+    for what, config in returned:
+        wrong = {k: value_type(v) for k, v in config.items()
+                 if k in SPACES[space] and SPACES[space][k][0] in numeric and value_type(v) != "float"}
+        ctx.expect(not wrong, f"{what} holds {wrong}; numeric values go into the config as Python floats",
+                   hint="take .item() of the one-element tensor you drew.")
+
+
+def value_type(value) -> str:
+    """The type name of a config value as random_search returned it ("float" for a Python float only)."""
+    return "float" if type(value) is float else type(value).__name__
 
 
 def _blame_samplers(ctx) -> str:
