@@ -8,8 +8,9 @@ parameters *and buffers* the check overwrites in place after every step ("the mo
 model, and one saved from ``parameters()`` misses BatchNorm's running statistics.
 
 ``fit`` is checked with a grader-owned stand-in stopper (``ProbeStopper``: scripted decisions, records
-every call), so its checks do not depend on the student's ``EarlyStopping``; its ``loaders["test"]``
-counts (or, in one check, refuses) iteration; the "overfit" task's training loss keeps falling while
+every call), so its checks do not depend on the student's ``EarlyStopping``; its ``loaders["test"]`` is a
+torch DataLoader whose own generator shows how often it was iterated (in one check it also refuses to serve
+examples); the "overfit" task's training loss keeps falling while
 its validation loss turns up, and the stopper must get the validation loss.
 """
 
@@ -64,6 +65,40 @@ def module_state(ctx, model, originals) -> dict:
             "same_objects": found == names,
             "parameters_ok": all(grad and leaf for (_, _, grad), leaf in zip(params, leaves)),
             "buffers_ok": not any(len(b) > 2 and b[2] for b in info.get("buffers", []))}
+
+
+def iterations_of_test_loader(ctx, loader, seed: int, most: int = 64):
+    """How many times ``loader`` (``task_loaders(..., seed)["test"]``, a torch DataLoader) was iterated: torch
+    draws one number from the loader's generator per ``iter()``; the generator's state (``get_state()``, read
+    through the protocol) is compared with the grader's own copy after 0, 1, 2, ... such draws. None when it
+    matches none of them (another generator, or a state set by hand)."""
+    got = ctx.method(ctx.attr(loader, "generator"), "get_state")
+    mine = fx.generator_of_test_loader(seed)
+    for k in range(most + 1):
+        if isinstance(got, torch.Tensor) and torch.equal(got, mine.get_state()):
+            return k
+        fx.draw_like_an_iteration(mine)
+    return None
+
+
+def final_val_losses(task: str, seed: int, state: dict) -> list[float]:
+    """The validation loss of a task model holding ``state`` (the model after fit, read by state_dict), as fit
+    computes it: in eval mode (the course's loop) and, for a loop that validates in train mode (a mistake of
+    fit.history_values, not charged here), with batch statistics per validation batch."""
+    model = fx.task_model(seed, d_out=3 if task == "classify" else 1)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, KeyError, AttributeError):
+        return [float("nan")]
+    x, y = fx.task_data(task, seed)["val"]
+    loss_fn = torch.nn.functional.cross_entropy if task == "classify" else torch.nn.functional.mse_loss
+    out = []
+    with torch.no_grad():
+        model.eval()
+        out.append(float(loss_fn(model(x), y)))
+        model.train()
+        out.append(sum(float(loss_fn(model(x[i:i + 8]), y[i:i + 8])) for i in range(0, len(y), 8)) / (len(y) // 8))
+    return out
 
 
 def as_bool(value):
@@ -403,7 +438,7 @@ def restores_at_end(ctx, task, seed, max_epochs, stop_at, restore_epoch):
     originals: list = []
     history, model, _, stopper = call_fit(ctx, task, seed, max_epochs,
                                           {"stop_at": stop_at, "restore_epoch": restore_epoch}, originals=originals)
-    expect_history(ctx, history)
+    hist = expect_history(ctx, history)
     log = ctx.method(stopper, "log")
     calls = log["calls"]
     restores = [c for c in calls if c[0] == "restore"]
@@ -416,8 +451,18 @@ def restores_at_end(ctx, task, seed, max_epochs, stop_at, restore_epoch):
                "fit trained or restored another model than the one passed in (a copy?): the caller's model must be "
                "the one that ends with the best state")
     got = ctx.method(model, "state_dict")
-    ctx.expect(compare.difference(log["restored"], got, "exact") is None,
-               "the model changed after stopper.restore(model): restore must be the last thing fit does to it")
+    # What the model holds after fit, judged from its own state_dict (no record of ours): the stand-in stopper
+    # restores the state the model had at step(restore_epoch), the state whose validation loss fit recorded as
+    # history['val_loss'][restore_epoch]. The grader computes the final model's validation loss itself.
+    ctx.expect(len(hist["val_loss"]) > restore_epoch,
+               f"history holds {len(hist['val_loss'])} epochs; the stopper restores epoch {restore_epoch}")
+    recorded = hist["val_loss"][restore_epoch]
+    final = final_val_losses(task, seed, got)
+    ctx.expect(any(compare.close(recorded, v, "steps") for v in final),
+               "the model changed after stopper.restore(model): restore must be the last thing fit does to it "
+               + ("" if ctx.hidden else
+                  f"(the final model's validation loss is {final[0]:.6g}; history['val_loss'][{restore_epoch}], the "
+                  f"epoch the stopper restores, is {recorded:.6g})"))
     probe = module_state(ctx, model, originals[0])
     reference = fx.task_model(seed, d_out=3)
     ctx.expect(probe["same_objects"] and probe["parameter_names"] == sorted(n for n, _ in reference.named_parameters())
@@ -432,8 +477,9 @@ def restores_at_end(ctx, task, seed, max_epochs, stop_at, restore_epoch):
                   "after training and model selection are done.")
 def never_touches_test(ctx, task, seed, max_epochs, stop_at):
     history, _, loaders, stopper = call_fit(ctx, task, seed, max_epochs, {"stop_at": stop_at}, test="sentinel")
-    touches = ctx.method(loaders["test"], "touches")
-    ctx.expect(touches == 0, f"fit iterated loaders['test'] {touches} times")
+    touches = iterations_of_test_loader(ctx, loaders["test"], seed)
+    ctx.expect(touches == 0, "fit iterated loaders['test'] "
+                             + ("(its generator was replaced or reset)" if touches is None else f"{touches} times"))
     hist = expect_history(ctx, history)
     steps = len(ctx.method(stopper, "log")["metrics"])
     ctx.expect(steps > 0 and hist["val_loss"],
