@@ -82,14 +82,21 @@ def sizes(ctx, n, seed, ratios=None, dtype="float32"):
              cases=[{"n": 47, "seed": 0}])
 def partition(ctx, n, seed):
     _, _, out = run_split(ctx, n, seed)
+    expect_partition(ctx, out, n,
+                     disjoint_hint="slice one permutation into three disjoint ranges: [:n_train], "
+                                   "[n_train:n_train+n_val], [rest].",
+                     complete_hint="the test split takes every row left after train and val, not int(n*0.1) of them.")
+
+
+def expect_partition(ctx, out, n: int, disjoint_hint: str, complete_hint: str) -> dict[str, list[int]]:
+    """Every one of the ``n`` rows is in exactly one split (no row twice, none missing); returns the row ids."""
     ids = split_ids(out)
     everything = sorted(ids["train"] + ids["val"] + ids["test"])
     dupes = len(everything) - len(set(everything))
     missing = sorted(set(range(n)) - set(everything))
-    ctx.expect(dupes == 0, f"{dupes} rows appear in more than one split (or twice in one)",
-               hint="slice one permutation into three disjoint ranges: [:n_train], [n_train:n_train+n_val], [rest].")
-    ctx.expect(not missing, f"{len(missing)} of the {n} rows are in no split",
-               hint="the test split takes every row left after train and val, not int(n*0.1) of them.")
+    ctx.expect(dupes == 0, f"{dupes} rows appear in more than one split (or twice in one)", hint=disjoint_hint)
+    ctx.expect(not missing, f"{len(missing)} of the {n} rows are in no split", hint=complete_hint)
+    return ids
 
 
 @suite.check("split_data", points=1, title="x and y stay paired (each label follows its row)",
@@ -280,15 +287,9 @@ def strat_class_counts(ctx, counts, labels, seed, ratios=None, dtype="float32"):
              cases=[STRAT_DEFAULT])
 def strat_partition(ctx, counts, labels, seed):
     _, _, out = run_stratified(ctx, counts, labels, seed)
-    n = sum(counts)
-    ids = split_ids(out)
-    everything = sorted(ids["train"] + ids["val"] + ids["test"])
-    dupes = len(everything) - len(set(everything))
-    missing = sorted(set(range(n)) - set(everything))
-    ctx.expect(dupes == 0, f"{dupes} rows appear in more than one split (or twice in one)",
-               hint="cut each class's permuted rows into three disjoint ranges.")
-    ctx.expect(not missing, f"{len(missing)} of the {n} rows are in no split",
-               hint="test takes every row of the class left after train and val.")
+    ids = expect_partition(ctx, out, sum(counts), disjoint_hint="cut each class's permuted rows into three "
+                                                                "disjoint ranges.",
+                           complete_hint="test takes every row of the class left after train and val.")
     ctx.expect(all(ids[s] for s in SPLITS), "a split is empty although every class has rows for it",
                hint="give each split its share of every class.")
 

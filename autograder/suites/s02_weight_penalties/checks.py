@@ -121,15 +121,22 @@ STEP_HINT = ("each step is p -= lr * (p.grad + weight_decay * p), applied once p
 
 
 def student_step(ctx, params, lr, wd, with_args=False):
+    return call_update(ctx, "sgd_step_weight_decay", params, lr, wd, with_args=with_args, what="the update")
+
+
+def call_update(ctx, function: str, params, lr, coef, with_args: bool, what: str):
+    """``function(params, lr, coef)`` (an in-place parameter update), with the arguments after the call if
+    ``with_args``; autograd's "a leaf Variable that requires grad is used in an in-place operation" error becomes
+    the feedback that names the missing ``torch.no_grad()``."""
     try:
         if with_args:
-            return ctx.call_with_args("sgd_step_weight_decay", params, lr, wd)
-        return ctx.call("sgd_step_weight_decay", params, lr, wd)
+            return ctx.call_with_args(function, params, lr, coef)
+        return ctx.call(function, params, lr, coef)
     except StudentCallError as exc:
         if exc.kind == "exception" and "leaf Variable" in exc.message:
-            ctx.fail("sgd_step_weight_decay modified a parameter in place while autograd was recording "
+            ctx.fail(f"{function} modified a parameter in place while autograd was recording "
                      f"(RuntimeError: {exc.message.splitlines()[0]})",
-                     hint="the update is not part of the graph: wrap it in `with torch.no_grad():`.")
+                     hint=f"{what} is not part of the graph: wrap it in `with torch.no_grad():`.")
         raise
 
 
@@ -416,14 +423,7 @@ def prox_tensors(gen: torch.Generator, shapes, dtype: str) -> list[torch.Tensor]
 
 
 def student_prox(ctx, params, lr, lam):
-    try:
-        return ctx.call_with_args("prox_l1_step", params, lr, lam)
-    except StudentCallError as exc:
-        if exc.kind == "exception" and "leaf Variable" in exc.message:
-            ctx.fail("prox_l1_step modified a parameter in place while autograd was recording "
-                     f"(RuntimeError: {exc.message.splitlines()[0]})",
-                     hint="the proximal step is not part of the graph: wrap it in `with torch.no_grad():`.")
-        raise
+    return call_update(ctx, "prox_l1_step", params, lr, lam, with_args=True, what="the proximal step")
 
 
 @suite.check("prox_l1_step", points=3, title="soft-thresholds every entry by lr * lam, in place (float32 and float64)",

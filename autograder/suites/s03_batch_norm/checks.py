@@ -223,6 +223,16 @@ def loss(x, gamma, beta, dout) -> float:
     return float((F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS) * dout).sum())
 
 
+def expect_grad_triple(ctx, function: str, grads, n: int, d: int) -> None:
+    """``function`` returned ``(dx, dgamma, dbeta)``: float64 tensors of shapes (n, d), (d,), (d,)."""
+    ctx.expect(isinstance(grads, (tuple, list)) and len(grads) == 3,
+               f"{function} should return a tuple (dx, dgamma, dbeta)")
+    for name, t, shape in zip(("dx", "dgamma", "dbeta"), grads, ((n, d), (d,), (d,))):
+        ctx.expect(isinstance(t, torch.Tensor) and tuple(t.shape) == shape and t.dtype == torch.float64,
+                   f"{name} should be a float64 tensor of shape {list(shape)}; got "
+                   + (f"{t.dtype} {list(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__))
+
+
 def run_backward(ctx, n, d, seed):
     g = ctx.gen(seed)
     x = batch(g, n, d, dtype=torch.float64)
@@ -249,12 +259,7 @@ def run_backward(ctx, n, d, seed):
                              "batchnorm_backward changed the cache in place (e.g. the cached gamma, x_hat or std)",
                              hint="read the cached tensors without modifying them: gamma is the layer's own "
                                   "parameter, and the cache may be used again.")
-    ctx.expect(isinstance(grads, (tuple, list)) and len(grads) == 3,
-               "batchnorm_backward should return a tuple (dx, dgamma, dbeta)")
-    for name, t, shape in zip(("dx", "dgamma", "dbeta"), grads, ((n, d), (d,), (d,))):
-        ctx.expect(isinstance(t, torch.Tensor) and tuple(t.shape) == shape and t.dtype == torch.float64,
-                   f"{name} should be a float64 tensor of shape {list(shape)}; got "
-                   + (f"{t.dtype} {list(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__))
+    expect_grad_triple(ctx, "batchnorm_backward", grads, n, d)
     return x, gamma, beta, dout, grads
 
 
@@ -563,12 +568,7 @@ def run_backward_alt(ctx, n, d, seed):
     grads = ctx.call_unchanged("batchnorm_backward_alt", dout, ctx.method_kept(kept, "__getitem__", 1),
                                hint="read dout and the cached tensors without modifying them (dout - ..., not "
                                     "dout.sub_(...)): the caller may reuse them.")
-    ctx.expect(isinstance(grads, (tuple, list)) and len(grads) == 3,
-               "batchnorm_backward_alt should return a tuple (dx, dgamma, dbeta)")
-    for name, t, shape in zip(("dx", "dgamma", "dbeta"), grads, ((n, d), (d,), (d,))):
-        ctx.expect(isinstance(t, torch.Tensor) and tuple(t.shape) == shape and t.dtype == torch.float64,
-                   f"{name} should be a float64 tensor of shape {list(shape)}; got "
-                   + (f"{t.dtype} {list(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__))
+    expect_grad_triple(ctx, "batchnorm_backward_alt", grads, n, d)
     return x, gamma, beta, dout, grads
 
 
