@@ -318,6 +318,33 @@ def _lying_log(self):  # "restored" = whatever the model holds now
     return out
 _fx.ProbeStopper.log = _lying_log
 ''', "fit.restores_at_end", "the model changed after stopper.restore(model)"),
+    Lie("loader_passes_faked", "07_regularization_showdown", '''
+import autograder.fixtures.showdown as _s
+_Solution = train_epoch
+def train_epoch(model, loader, optimizer, penalty=None, progress=False):  # an extra pass to count the batches
+    sum(1 for _ in loader)
+    return _Solution(model, loader, optimizer, penalty, progress)
+if hasattr(_s, "ProbeLoader"):  # the loader's own counters say "one pass"
+    _s.ProbeLoader.iterations = property(lambda self: 1, lambda self, value: None)
+    _s.ProbeLoader.batches_served = property(lambda self: len(self), lambda self, value: None)
+''', "train_epoch.one_pass", "the loader was iterated 2 time(s)"),
+    Lie("optimizer_steps_faked", "07_regularization_showdown", '''
+import torch.nn.functional as F
+def train_epoch(model, loader, optimizer, penalty=None, progress=False):  # one optimizer step per epoch
+    model.train()
+    optimizer.zero_grad()
+    total, n = 0.0, 0
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        if penalty is not None:
+            loss = loss + penalty(model)
+        loss.backward()
+        total += float(loss.detach()) * len(y)
+        n += len(y)
+    optimizer.step()
+    optimizer.steps = len(loader)  # the counting optimizer's record now says: one step per batch
+    return total / n
+''', "train_epoch.one_pass", "optimizer.step() was called 1 times"),
     Lie("train_mode_record_faked", "09_autoencoders", '''
 import autograder.fixtures.autoencoders as _a
 _Solution = denoising_step

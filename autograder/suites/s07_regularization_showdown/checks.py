@@ -4,9 +4,11 @@ The models are checked through their structure (the leaf modules in order, read 
 their parameter counts, and their output compared with a *replay*: the grader recomputes the forward pass
 from the student's own ``state_dict`` with ``torch.nn.functional``, layer by layer in the declared order
 (so any initialization is accepted). The loops are checked with grader-owned probes
-(``autograder/fixtures/showdown.py``): a loader that counts its passes, a model that records its mode and
-whether autograd was on at every forward pass, an SGD that counts its steps, a penalty that counts its
-calls; values are compared with the course's loops run on identical objects in the grader.
+(``autograder/fixtures/showdown.py``): a torch DataLoader whose sampler's generator shows how many passes
+were started and finished, a model that records its mode and whether autograd was on at every forward pass (its BatchNorm's
+``num_batches_tracked`` counts the training-mode passes), torch.optim.Adam whose state counts the steps, a
+penalty that counts its calls; values are compared with the course's loops run on identical objects in the
+grader.
 
 One mistake, one check: the checks of values start from trusted states (the model already in the mode
 the loop needs, ``lr=0`` where only the bookkeeping of the loss is checked), so a missing
@@ -468,15 +470,52 @@ def penalty_values(ctx, kind, seed, lam=None):
 # ---------------------------------------------------------------------------------------------------
 # 3. train_epoch
 # ---------------------------------------------------------------------------------------------------
-def train_objects(ctx, seed, n, batch, lr, momentum=0.0, train=True, lam=None):
-    """Args for train_epoch, built in the student's process: a probe model, a probe loader, a counting SGD
-    over that model's parameters (and a counting L2 penalty)."""
+def train_objects(ctx, seed, n, batch, lr, momentum=0.0, train=True, lam=None, adam=False):
+    """Args for train_epoch, built in the student's process: a probe model, a probe loader, an SGD over that
+    model's parameters (``adam``: a real torch.optim.Adam, whose state_dict counts the steps) and a counting L2
+    penalty."""
     key = f"m{seed}"
+    opt = ctx.make(f"{FX}:adam", lr, key=key) if adam else ctx.make(f"{FX}:counting_sgd", lr, momentum, key=key)
     args = [ctx.make(f"{FX}:probe_net", seed, train=train, key=key), ctx.make(f"{FX}:probe_loader", n, batch, seed),
-            ctx.make(f"{FX}:counting_sgd", lr, momentum, key=key)]
+            opt]
     if lam is not None:
         args.append(ctx.make(f"{FX}:l2_probe", lam))
     return args
+
+
+def loader_passes(ctx, loader, n: int, batch: int, seed: int, most: int = 16):
+    """How many passes over ``loader`` (``probe_loader(n, batch, seed)``, a torch DataLoader with a RandomSampler)
+    were made, in halves: its sampler draws a permutation when a pass starts and another when it runs out (for
+    one batch: one draw per pass; ``fx.draws_per_pass``), so 1.0 = exactly one complete pass. The
+    sampler generator's state (``get_state()`` through the protocol) is matched with the grader's own copy after
+    0, 1, 2, ... draws; None when it matches none (a generator replaced or set by hand). No counter of ours is
+    read (docs/SECURITY.md)."""
+    got = ctx.method(ctx.attr(ctx.attr(loader, "sampler"), "generator"), "get_state")
+    mine, n_batches = fx.sampler_generator(seed), -(-n // batch)
+    for k in range(most + 1):
+        if isinstance(got, torch.Tensor) and torch.equal(got, mine.get_state()):
+            return k / fx.draws_per_pass(n_batches)
+        fx.draw_like_a_sampler(mine, n_batches)
+    return None
+
+
+def passes_text(passes) -> str:
+    if passes is None:
+        return "an unknown number of times (its sampler's generator was replaced or reset)"
+    return f"{int(passes)} time(s)" + (" and one more pass was started and left unfinished" if passes % 1 else "")
+
+
+def loader_data(ctx, loader):
+    """The tensors of a probe loader's data set, as they are now."""
+    return ctx.attr(ctx.attr(loader, "dataset"), "tensors")
+
+
+def optimizer_steps(ctx, opt, n_params: int):
+    """The ``step()`` calls torch.optim.Adam counted, per parameter (``state_dict()["state"][i]["step"]``; a
+    parameter never stepped has no state: 0)."""
+    state = ctx.method(opt, "state_dict").get("state", {})
+    return [int(state[i]["step"]) if isinstance(state.get(i), dict) and "step" in state[i] else 0
+            for i in range(n_params)]
 
 
 def call_train(ctx, args, progress=None):
@@ -489,22 +528,24 @@ def call_train(ctx, args, progress=None):
              title="one pass over the loader, one optimizer step per batch, inputs unchanged, a float returned",
              cases=[{"n": 10, "batch": 4, "seed": 0}, {"n": 9, "batch": 3, "seed": 1, "progress": True}])
 def one_pass(ctx, n, batch, seed, progress=None):
-    args = train_objects(ctx, seed, n, batch, lr=0.05)
+    # Counted by torch, not by us: passes over the loader by its generator, optimizer steps by Adam's own state,
+    # training-mode forward passes by BatchNorm's num_batches_tracked (docs/SECURITY.md).
+    args = train_objects(ctx, seed, n, batch, lr=0.05, adam=True)
     result, (model, loader, opt) = call_train(ctx, args, progress)
     n_batches = -(-n // batch)
-    iterations, served = ctx.attr(loader, "iterations"), ctx.attr(loader, "batches_served")
-    ctx.expect(iterations == 1 and served == n_batches,
-               f"the loader was iterated {iterations} time(s) and served {served} batches; expected one pass "
-               f"over its {n_batches} batches", hint="one epoch is exactly one `for x, y in loader` loop.")
-    steps = ctx.attr(opt, "steps")
-    ctx.expect(steps == n_batches, f"optimizer.step() was called {steps} times for {n_batches} batches",
+    passes = loader_passes(ctx, loader, n, batch, seed)
+    ctx.expect(passes == 1, f"the loader was iterated {passes_text(passes)}; expected one pass over its {n_batches} "
+                            "batches", hint="one epoch is exactly one `for x, y in loader` loop.")
+    steps = optimizer_steps(ctx, opt, sum(1 for _ in fx.ProbeNet(seed).parameters()))
+    ctx.expect(all(s == n_batches for s in steps),
+               f"optimizer.step() was called {max(steps)} times for {n_batches} batches"
+               + ("" if len(set(steps)) == 1 else f" (per parameter: {steps})"),
                hint="call optimizer.step() once per batch, right after loss.backward().")
     tracked = int(ctx.student.method(model, "state_dict")["net.1.num_batches_tracked"])
     ctx.expect(tracked == n_batches, f"the model's BatchNorm saw {tracked} training batches (torch's own count); "
                                      f"expected one pass over the loader's {n_batches} batches",
                hint="one epoch is exactly one `for x, y in loader` loop, one forward pass per batch.")
-    ref_loader = fx.probe_loader(n, batch, seed)
-    ctx.expect_unchanged(ctx.method(loader, "data"), (ref_loader.x, ref_loader.y),
+    ctx.expect_unchanged(loader_data(ctx, loader), fx.ProbeBatches(n, batch, seed).tensors,
                          "the loader's tensors changed during train_epoch", hint="do not modify the batches in place.")
     ctx.expect(isinstance(result, float) and not isinstance(result, bool),
                f"train_epoch should return the mean loss as a Python float; got {type(result).__name__}",
@@ -573,7 +614,7 @@ def penalty(ctx, n, batch, seed, lam):
 def mean_loss(ctx, n, batch, seed):
     args = train_objects(ctx, seed, n, batch, lr=0.0, train=True)
     result, (model, loader, _) = call_train(ctx, args)
-    ctx.expect(ctx.attr(loader, "iterations") >= 1 and len(ctx.method(model, "mode_records")) >= 1,
+    ctx.expect(loader_passes(ctx, loader, n, batch, seed) != 0 and len(ctx.method(model, "mode_records")) >= 1,
                "train_epoch returned a loss without running the model it was given on the loader it was given")
     ctx.expect(isinstance(result, (float, int)) and not isinstance(result, bool),
                f"train_epoch should return a float; got {type(result).__name__}")
@@ -603,7 +644,8 @@ def call_evaluate(ctx, args):
 def values(ctx, n, batch, seed):
     args = eval_objects(ctx, seed, n, batch, train=False)
     (loss, acc), (student_model, student_loader) = call_evaluate(ctx, args)
-    ctx.expect(ctx.attr(student_loader, "iterations") >= 1 and len(ctx.method(student_model, "mode_records")) >= 1,
+    ctx.expect(loader_passes(ctx, student_loader, n, batch, seed) != 0
+               and len(ctx.method(student_model, "mode_records")) >= 1,
                "evaluate returned numbers without running the model it was given on the loader it was given")
     for name, v in (("loss", loss), ("accuracy", acc)):
         ctx.expect(isinstance(v, (float, int)) and not isinstance(v, bool),
@@ -660,13 +702,12 @@ def no_grad(ctx, n, batch, seed):
 def eval_one_pass(ctx, n, batch, seed):
     args = eval_objects(ctx, seed, n, batch, train=False)
     _, (_, loader) = call_evaluate(ctx, args)
-    iterations, served = ctx.attr(loader, "iterations"), ctx.attr(loader, "batches_served")
+    passes = loader_passes(ctx, loader, n, batch, seed)
     n_batches = -(-n // batch)
-    ctx.expect(iterations == 1 and served == n_batches,
-               f"the loader was iterated {iterations} time(s) and served {served} batches; expected one pass over "
-               f"its {n_batches} batches")
-    ref = fx.probe_loader(n, batch, seed)
-    ctx.expect_unchanged(ctx.method(loader, "data"), (ref.x, ref.y), "the loader's tensors changed during evaluate",
+    ctx.expect(passes == 1, f"the loader was iterated {passes_text(passes)}; expected one pass over its {n_batches} "
+                            "batches")
+    ctx.expect_unchanged(loader_data(ctx, loader), fx.ProbeBatches(n, batch, seed).tensors,
+                         "the loader's tensors changed during evaluate",
                          hint="do not modify the batches in place.")
 
 
