@@ -362,33 +362,15 @@ class Context:
                                      "original's output", tier="op", hint=hint)
 
     # -- reading many attributes in few round trips ---------------------------------------------------------
-    def _torch_globals(self, ref: wire.Ref) -> wire.Ref:
-        """``torch.nn.modules.module``'s globals (kept), reached from one of torch's own ``nn.Module`` methods of
-        the module ``ref`` (a method the student's process replaced has other globals and is skipped)."""
-        st = self.student
-        for method in ("register_forward_hook", "_call_impl", "register_module", "add_module"):
-            func = st.attr(st.attr(ref, method), "__func__")
-            glob = st.method_kept(func, "__getattribute__", "__globals__")
-            if st.method(glob, "get", "__name__") == "torch.nn.modules.module":
-                return glob
-        self.fail("torch.nn.Module's methods were replaced in the notebook: the model cannot be observed")
-
-    def _builtins(self, ref: wire.Ref) -> dict[str, wire.Ref]:
-        """Refs to ``list``, ``map``, ``getattr``, ``dict`` and ``zip`` of the student's process (a function's
-        ``__builtins__``; cached for the case), so that :meth:`getattrs` reads one attribute of many objects in
-        two round trips. They are the builtins the protocol itself runs on: no grader-owned code decides
-        anything."""
+    def _builtins(self, ref: wire.Ref | None = None) -> dict[str, wire.Ref]:
+        """Refs to ``list``, ``map``, ``getattr``, ``dict``, ``zip`` and ``torch.nn.modules.module``'s globals as the
+        student's process captured them when it started, before any student code ran (its ``handles`` operation;
+        cached for the case), so that :meth:`getattrs` reads one attribute of many objects in two round trips.
+        No grader-owned code in the student's process decides anything. (``ref``: ignored.)"""
         cached = getattr(self, "_builtin_refs", None)
-        if cached is not None:
-            return cached
-        st = self.student
-        func = st.attr(st.attr(ref, "register_forward_hook"), "__func__")
-        table = st.method_kept(func, "__getattribute__", "__builtins__")
-        if st.describe(table).get("type") == "module":
-            table = st.method_kept(table, "__getattribute__", "__dict__")
-        refs = {name: st.method_kept(table, "get", name) for name in ("list", "map", "getattr", "dict", "zip")}
-        self._builtin_refs = refs
-        return refs
+        if cached is None:
+            cached = self._builtin_refs = self.student.handles()
+        return cached
 
     def identity_table(self, model: wire.Ref, buffers: bool = False) -> wire.Ref:
         """``dict(zip(model.parameters(), names))`` (and the buffers, with ``buffers``) built and kept in the student's
@@ -498,11 +480,10 @@ class Context:
                 "global_hooks": self._global_hooks(ref) if hooks else 0}
 
     def _global_hooks(self, ref: wire.Ref) -> int:
-        """How many of torch's global module hooks are registered (``torch.nn.modules.module``'s globals, reached
-        from one of torch's own ``nn.Module`` methods: see :meth:`_torch_globals`)."""
+        """How many of torch's global module hooks are registered (in ``torch.nn.modules.module``'s globals, as
+        the student's process captured them at start: see :meth:`_builtins`)."""
         st = self.student
-        glob = getattr(self, "_globals_ref", None) or self._torch_globals(ref)
-        self._globals_ref = glob
+        glob = self._builtins()["module_globals"]
         return sum(len(st.method(glob, "get", f"_global{name}") or {}) for name in HOOK_DICTS)
 
     def expect_structure(self, ref: wire.Ref, *, parameters: dict[str, list[int]] | None = None,

@@ -21,6 +21,9 @@ from autograder import wire
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.worker import Worker
 
+#: what :meth:`Student.handles` returns (the worker's ``handles`` op)
+HANDLES = ("list", "map", "getattr", "dict", "zip", "module_globals")
+
 
 class StudentCallError(Exception):
     """The student's code raised, is missing, or is not implemented.
@@ -101,6 +104,15 @@ class Student:
     def describe(self, ref: wire.Ref) -> dict:
         """Structure of a student object: type, and for modules their submodules/parameters/buffers."""
         return self._answer(self._request({"op": "describe", "ref": ref.id}, self.call_timeout), ref.type)
+
+    def handles(self) -> dict[str, wire.Ref]:
+        """Refs to the student process's builtins ``list``, ``map``, ``getattr``, ``dict``, ``zip`` and to
+        ``torch.nn.modules.module``'s globals, as captured when it started (see the worker's ``handles`` op)."""
+        got = self._answer(self._request({"op": "handles"}, self.call_timeout), "handles")
+        if not (isinstance(got, dict) and all(isinstance(got.get(k), wire.Ref) for k in HANDLES)):
+            raise StudentCallError("handles", {"kind": "exception", "type": "MalformedAnswer",
+                                               "message": "the answer lacks the process's handles"})
+        return {k: got[k] for k in HANDLES}
 
     def forget(self) -> None:
         """Let the student's process drop the objects it kept for earlier calls (between checks)."""

@@ -550,6 +550,10 @@ class DiffStudent(Student):
                 if a != b:
                     self._differ(f"structure {a} vs {b}")
             return reply
+        if op == "handles":  # the same builtins and torch globals on both sides
+            reply, mreply = self.sol.handles(msg), self.mut.handles(msg)
+            self._map_refs(reply["value"], mreply["value"])
+            return reply
         if op == "forget":
             self.sol.forget(msg)
             self.mut.forget(msg)

@@ -13,6 +13,10 @@ Requests (one JSON frame each) and answers:
   ``not_implemented`` | ``exception``.
 - ``{"op": "getattr", "ref": id, "name": a}``, ``{"op": "describe", "ref": id}``,
   ``{"op": "forget"}`` (drop kept objects), ``{"op": "exit"}``.
+- ``{"op": "handles"}`` → Refs to the builtins ``list``, ``map``, ``getattr``, ``dict``, ``zip`` and to the
+  globals of ``torch.nn.modules.module`` (its global hook dictionaries), as they were when this worker
+  started, before any student code ran: the grader composes them into bulk reads (one attribute of many
+  objects, identity tables) in a few round trips, with nothing the notebook rebound since.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ class Worker:
         self._next_id = 0
         self.shell = _Shell(self.ns)
         self._transform = None
+        self._handles = _trusted_handles()
 
     # -- object table -------------------------------------------------------------------------
     def keep(self, obj):
@@ -201,6 +206,12 @@ class Worker:
             err["kind"] = "exception"
             return {"ok": False, "error": err}
 
+    def handles(self, msg: dict) -> dict:
+        """Refs to the objects captured by :func:`_trusted_handles` (kept like any call's result)."""
+        from autograder import wire
+
+        return {"ok": True, "value": {name: wire.encode(self.keep(obj)) for name, obj in self._handles.items()}}
+
     def forget(self, msg: dict) -> dict:
         """Drop every object kept for the grader (called after each check)."""
         self.objects.clear()
@@ -210,7 +221,7 @@ class Worker:
         from autograder import wire
 
         handlers = {"run_cell": self.run_cell, "call": self.call, "getattr": self.getattr,
-                    "describe": self.describe, "forget": self.forget}
+                    "describe": self.describe, "forget": self.forget, "handles": self.handles}
         while True:
             try:
                 msg = wire.read_frame(self.rfd)
@@ -249,6 +260,18 @@ def describe(obj) -> dict:
                            for n, b in obj.named_buffers()]
         info["state_dict"] = list(obj.state_dict().keys())
     return info
+
+
+def _trusted_handles() -> dict:
+    """The builtins the grader's bulk reads are made of, and ``torch.nn.modules.module``'s globals (where torch
+    keeps its global module hooks), captured when the worker starts, before any student code runs."""
+    import builtins
+
+    import torch.nn.modules.module as module
+
+    found = {name: getattr(builtins, name) for name in ("list", "map", "getattr", "dict", "zip")}
+    found["module_globals"] = vars(module)
+    return found
 
 
 def _seed_everything(seed: int) -> None:
