@@ -26,6 +26,7 @@ from autograder.notebooks import (
     missing_feedback,
     read_submission,
     structure_notes,
+    stub_cell_raised,
 )
 from autograder.results import CellError, NotebookResult, Status, died
 from autograder.sandbox.limits import Limits
@@ -115,6 +116,11 @@ def _explain_missing(nb: dict, release: dict | None, result: NotebookResult) -> 
     """A check that found its function undefined says why, where the notebook shows it (cell deleted, raised)."""
     for c in result.checks:
         if c.status == Status.MISSING:
+            if stub_cell_raised(nb, c.exercise, result.cell_errors):  # a whole-cell stub, still untouched
+                c.status = Status.NOT_IMPLEMENTED
+                c.feedback = (f"`{c.exercise}` is not implemented yet: its cell still raises NotImplementedError, so "
+                              f"it defines nothing (write the code the cell asks for in place of the raise).")
+                continue
             why = missing_feedback(nb, release, c.exercise, result.cell_errors)
             if why and why not in c.feedback:
                 c.feedback = (c.feedback + "\n" + why) if c.feedback else why

@@ -389,6 +389,13 @@ def structure_notes(nb: dict, release: dict | None) -> list[str]:
     return notes
 
 
+def stub_cell_raised(nb: dict, exercise: str, cell_errors) -> bool:
+    """``exercise``'s own cell (``grade_id``) raised NotImplementedError when it ran: a stub that is the whole cell
+    (e.g. "copy the class here and fix it"), not written yet."""
+    raised = {e.index for e in cell_errors if e.error_type == "NotImplementedError"}
+    return any(_grade_id(c) == exercise and i in raised for i, c in enumerate(nb["cells"]))
+
+
 def missing_feedback(nb: dict, release: dict | None, exercise: str, cell_errors) -> str | None:
     """A specific reason why ``exercise``'s function is not defined: its cell was deleted, or raised."""
     if release is not None and exercise in deleted_solution_cells(nb, release):

@@ -38,9 +38,19 @@ def summarize(result) -> dict:
 
 def main(argv: list[str]) -> int:
     sys.path.insert(0, REPO)
+    import argparse
+
+    from autograder.suites import ASSIGNMENTS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("assignments", nargs="*", metavar="NN_name", help="only these assignments' entries (default: all)")
+    argv = parser.parse_args(argv).assignments
+    unknown = [a for a in argv if a not in ASSIGNMENTS]
+    if unknown:
+        parser.error(f"unknown assignment(s) {', '.join(unknown)}; one of {', '.join(ASSIGNMENTS)}")
+
     from autograder.engine import grade_notebook
     from autograder.sandbox.zygote import shared_zygote
-    from autograder.suites import ASSIGNMENTS
 
     pin = {}
     if os.path.exists(PIN):

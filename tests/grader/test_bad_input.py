@@ -177,6 +177,17 @@ def test_cell_that_raised_is_named_in_the_missing_feedback(batch):
     assert all(why in c["feedback"] for c in forward)
 
 
+def test_a_whole_cell_stub_that_still_raises_is_not_implemented_not_missing(grade):
+    """03's FixedBatchNorm cell is all solution ("copy the class here and fix it"): untouched, it raises
+    NotImplementedError and defines nothing. Its checks say "not implemented yet", as every other stub's do."""
+    result = grade(student_path("03_batch_norm"))
+    fixed = [c for c in result.checks if c.exercise == "FixedBatchNorm"]
+    assert fixed and all(c.status == Status.NOT_IMPLEMENTED and c.score == 0 for c in fixed)
+    assert all(c.feedback.startswith("`FixedBatchNorm` is not implemented yet: its cell still raises "
+                                     "NotImplementedError") for c in fixed)
+    assert not [c for c in result.checks if c.status == Status.MISSING]
+
+
 def test_deleted_locked_cell_is_put_back(batch):
     entry = batch[2][batch[4]["locked_deleted"]]
     assert "locked cells put back from the released notebook (they had been deleted): imports" in _notes(entry)
