@@ -7,6 +7,7 @@ JSON; notebooks load them with :func:`load_source_data` so no expected value is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -143,11 +144,16 @@ def load_vision_dataset(name: str = "fashion_mnist", *, n_train: int | None = 60
     if name not in _TORCHVISION_NAMES:
         raise ValueError(f"name must be one of {sorted(_TORCHVISION_NAMES)}, not {name!r}")
     root = root or vision_data_root()
+    folder = os.path.join(root, _TORCHVISION_NAMES[name])
+    made_by_a_failed_download = [d for d in (os.path.join(folder, "raw"), folder, root) if not os.path.exists(d)]
     try:
         return _load_torchvision(name, root, download, n_train, n_test, seed)
     except Exception as exc:  # noqa: BLE001 - any failure to get the real data is reported, then the fallback runs
         what = "downloaded" if download else "found"
         why = f"{_TORCHVISION_NAMES[name]} could not be {what} in {root}: {_short_reason(exc)}"
+    for d in made_by_a_failed_download:  # torchvision makes <root>/<Name>/raw before it tries the network
+        with contextlib.suppress(OSError):  # not empty (a partial file stays for the next try), or gone
+            os.rmdir(d)
     data = _load_digits_fallback(n_train, n_test, seed, why)
     print(f"WARNING: {_TORCHVISION_NAMES[name]} is not available, using the offline fallback: {data.source}")
     return data

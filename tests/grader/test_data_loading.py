@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 
 import pytest
@@ -120,12 +121,14 @@ def test_failed_download_falls_back_and_says_why(tmp_path, monkeypatch, capsys):
     import torchvision.datasets as tvd
 
     def offline(self):
+        os.makedirs(self.raw_folder, exist_ok=True)  # as torchvision's download() does before it tries
         raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried https://example.invalid/, got:\n"
                            f"{urllib.error.URLError('[Errno -2] Name or service not known')}\n")
 
     monkeypatch.setattr(tvd.MNIST, "download", offline)  # FashionMNIST inherits it
-    data = load_vision_dataset(root=str(tmp_path))  # the defaults: fashion_mnist, 6000 / 1000, download=True
+    data = load_vision_dataset(root=str(tmp_path / "data"))  # the defaults: fashion_mnist, 6000 / 1000, download=True
     out = capsys.readouterr().out
+    assert not (tmp_path / "data").exists()  # the empty folders the failed download made are removed
     assert "offline fallback: FashionMNIST could not be downloaded" in data.source
     assert "no network (<urlopen error [Errno -2] Name or service not known>)" in data.source
     assert data.source in out and out.startswith("WARNING:")
