@@ -345,6 +345,41 @@ def train_epoch(model, loader, optimizer, penalty=None, progress=False):  # one 
     optimizer.steps = len(loader)  # the counting optimizer's record now says: one step per batch
     return total / n
 ''', "train_epoch.one_pass", "optimizer.step() was called 1 times"),
+    # -- a graph built and freed during a measurement: torch's saved-tensors hooks witness it ----------------
+    Lie("grad_records_faked", "07_regularization_showdown", '''
+import torch.nn.functional as F
+import autograder.fixtures.showdown as _s
+def evaluate(model, loader):  # autograd on: a graph is built (and freed) at every batch
+    was = model.training
+    model.eval()
+    total, correct, n = 0.0, 0, 0
+    for x, y in loader:
+        logits = model(x)
+        total += float(F.cross_entropy(logits, y, reduction="sum"))
+        correct += int((logits.argmax(1) == y).sum())
+        n += len(y)
+    model.train(was)
+    return total / n, correct / n
+def _forward(self, x):  # the mode probe records "autograd off"
+    self.records.append([bool(self.training), False])
+    return x
+_s.ModeProbe.forward = _forward
+''', "evaluate.no_grad", "autograd was on during evaluation"),
+    Lie("graph_count_faked", "08_training_diagnostics", '''
+import torch.nn.functional as F
+import autograder.fixtures.diagnostics as _fx
+def initial_loss(model, x, y):  # no torch.no_grad(): a graph is built and freed
+    return F.cross_entropy(model(x), y).detach()
+if hasattr(_fx.Probed, "note_forward"):  # the model's own count of forward passes with autograd says 0
+    _fx.Probed.note_forward = lambda self: None
+''', "initial_loss.loss_side_effects", "initial_loss ran the model with autograd on"),
+    Lie("graph_hidden_by_own_hooks", "08_training_diagnostics", '''
+import torch
+import torch.nn.functional as F
+def initial_loss(model, x, y):  # covers the grader's saved-tensors hooks with its own, then builds a graph
+    torch._C._autograd._push_saved_tensors_default_hooks(lambda t: t, lambda t: t)
+    return F.cross_entropy(model(x), y).detach()
+''', "initial_loss.loss_side_effects", "hooks the grader set around the call were removed or covered"),
     Lie("train_mode_record_faked", "09_autoencoders", '''
 import autograder.fixtures.autoencoders as _a
 _Solution = denoising_step

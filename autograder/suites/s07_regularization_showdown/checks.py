@@ -23,13 +23,78 @@ import re
 import torch
 import torch.nn.functional as F
 
-from autograder import compare
+from autograder import compare, wire
 from autograder.checks import Suite
 from autograder.fixtures import showdown as fx
+from autograder.student import StudentCallError
 
 suite = Suite(__name__, "The regularization showdown")
 
 FX = "autograder.fixtures.showdown"
+
+
+class GraphWitness:
+    """Counts, with torch's own machinery, the tensors autograd saved for a backward pass during one student call.
+
+    torch's default saved-tensors hooks (``torch._C._autograd._push_saved_tensors_default_hooks``, the mechanism
+    under ``torch.autograd.graph.saved_tensors_hooks``) are set, through the protocol, to the ``append`` method of
+    a list made in the student's process (a CPython builtin: nothing of ours runs in between). torch calls the pack
+    hook for every tensor a forward pass saves for backward, i.e. only while autograd records a graph (never under
+    ``torch.no_grad()`` or ``inference_mode``), so the list's length after the call witnesses a graph even once
+    it has been freed. torch and functools are reached through ``torch.nn.modules.module``'s globals as the
+    process captured them before any student code ran (``ctx._builtins``). docs/SECURITY.md.
+
+    ``w = GraphWitness(ctx); w.start()``, the call, then ``w.stop()`` (in a ``finally``): the number of tensors
+    saved, or None when the hooks on top of torch's stack after the call were not the grader's (removed or
+    covered by other hooks during the call). 11 round trips per use."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.autograd = None
+
+    def start(self) -> None:
+        st, h = self.ctx.student, self.ctx._builtins()
+        mg = h["module_globals"]
+        torch_ref = st.method_kept(mg, "__getitem__", "torch")
+        reduce = st.method_kept(st.method_kept(mg, "__getitem__", "functools"), "__getattribute__", "reduce")
+        self.autograd = st.method_kept(reduce, "__call__", h["getattr"], ["_C", "_autograd"], torch_ref)
+        self.saved = st.method_kept(h["list"], "__call__")
+        self.pack = st.method_kept(self.saved, "__getattribute__", "append")
+        st.method(self.autograd, "_push_saved_tensors_default_hooks", self.pack, h["list"])
+
+    def stop(self):
+        if self.autograd is None:
+            return None
+        st = self.ctx.student
+        top = st.method_kept(self.autograd, "_top_saved_tensors_default_hooks", False)
+        try:
+            ours = st.method(top, "__contains__", self.pack) is True
+        except StudentCallError:  # None: no hooks left on the stack
+            ours = False
+        if not ours:
+            return None
+        st.method(self.autograd, "_pop_saved_tensors_default_hooks")
+        return int(st.method(self.saved, "__len__"))
+
+
+def witnessed_call(ctx, name, *args, **kwargs):
+    """``ctx.call_with_args(name, ...)`` inside a :class:`GraphWitness`: ``(result, args_after, saved)``. Arguments
+    that fixtures build (``ctx.make``) are built and kept first, so that only the student's call is observed."""
+    args = [ctx.probe_kept(a.factory, *a.args, **a.kwargs) if isinstance(a, wire.Make) else a for a in args]
+    witness = GraphWitness(ctx)
+    witness.start()
+    try:
+        result, after = ctx.call_with_args(name, *args, **kwargs)
+    finally:
+        saved = witness.stop()
+    return result, after, saved
+
+
+def graph_text(saved) -> str:
+    """Why a graph-free call failed, from :meth:`GraphWitness.stop`'s answer."""
+    if saved is None:
+        return "the saved-tensors hooks the grader set around the call were removed or covered during it"
+    return f"autograd saved {saved} tensor(s) for a backward pass (torch's own count)"
 KINDS = ("baseline", "dropout", "bn", "ln", "l1", "l2")
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 
@@ -687,10 +752,12 @@ def eval_mode(ctx, n, batch, seed, train):
              hint="wrap the loop in `with torch.no_grad():`.")
 def no_grad(ctx, n, batch, seed):
     args = eval_objects(ctx, seed, n, batch, train=False)
-    _, (student_model, _) = call_evaluate(ctx, args)
+    result, (student_model, _), saved = witnessed_call(ctx, "evaluate", *args)
+    ctx.expect(isinstance(result, (tuple, list)) and len(result) == 2, "evaluate should return a tuple (loss, accuracy)")
     records = ctx.method(student_model, "mode_records")
     ctx.expect(len(records) >= 1, "evaluate never ran the model")
-    ctx.expect(not any(r[1] for r in records), "autograd was on during evaluation (a graph was built for nothing)")
+    # torch's own witness (GraphWitness), not the probe's grad_enabled records
+    ctx.expect(saved == 0, f"autograd was on during evaluation (a graph was built for nothing): {graph_text(saved)}")
     grads = param_grads(ctx, student_model)
     ctx.expect(all(g is None for g in grads.values()), "evaluate left gradients in the parameters",
                hint="evaluate must not call backward().")
