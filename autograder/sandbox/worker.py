@@ -262,6 +262,11 @@ def describe(obj) -> dict:
     return info
 
 
+#: the names of :func:`_trusted_handles` (the ``handles`` operation's answer)
+HANDLE_BUILTINS = ("list", "map", "getattr", "dict", "zip")
+HANDLES = (*HANDLE_BUILTINS, "module_globals")
+
+
 def _trusted_handles() -> dict:
     """The builtins the grader's bulk reads are made of, and ``torch.nn.modules.module``'s globals (where torch
     keeps its global module hooks), captured when the worker starts, before any student code runs."""
@@ -269,7 +274,7 @@ def _trusted_handles() -> dict:
 
     import torch.nn.modules.module as module
 
-    found = {name: getattr(builtins, name) for name in ("list", "map", "getattr", "dict", "zip")}
+    found = {name: getattr(builtins, name) for name in HANDLE_BUILTINS}
     found["module_globals"] = vars(module)
     return found
 
