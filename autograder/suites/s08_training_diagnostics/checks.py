@@ -45,12 +45,13 @@ class GraphWitness:
     a list made in the student's process (a CPython builtin: nothing of ours runs in between). torch calls the pack
     hook for every tensor a forward pass saves for backward, i.e. only while autograd records a graph (never under
     ``torch.no_grad()`` or ``inference_mode``), so the list's length after the call witnesses a graph even once
-    it has been freed. torch and functools are reached through ``torch.nn.modules.module``'s globals as the
-    process captured them before any student code ran (``ctx._builtins``). docs/SECURITY.md.
+    it has been freed. torch is reached through ``torch.nn.modules.module``'s globals as the process captured
+    them before any student code ran (``ctx._builtins``). docs/SECURITY.md.
 
     ``w = GraphWitness(ctx); w.start()``, the call, then ``w.stop()`` (in a ``finally``): the number of tensors
-    saved, or None when the hooks on top of torch's stack after the call were not the grader's (removed or
-    covered by other hooks during the call). 11 round trips per use."""
+    saved, or None when the hooks on top of torch's stack after the call were not the grader's (removed, or
+    covered by other hooks, during the call: the worker has no hooks of its own, so after popping the
+    grader's pair the stack must be empty). 9 round trips per use."""
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -58,10 +59,9 @@ class GraphWitness:
 
     def start(self) -> None:
         st, h = self.ctx.student, self.ctx._builtins()
-        mg = h["module_globals"]
-        torch_ref = st.method_kept(mg, "__getitem__", "torch")
-        reduce = st.method_kept(st.method_kept(mg, "__getitem__", "functools"), "__getattribute__", "reduce")
-        self.autograd = st.method_kept(reduce, "__call__", h["getattr"], ["_C", "_autograd"], torch_ref)
+        torch_ref = st.method_kept(h["module_globals"], "__getitem__", "torch")
+        self.autograd = st.method_kept(st.method_kept(torch_ref, "__getattribute__", "_C"), "__getattribute__",
+                                       "_autograd")
         self.saved = st.method_kept(h["list"], "__call__")
         self.pack = st.method_kept(self.saved, "__getattribute__", "append")
         st.method(self.autograd, "_push_saved_tensors_default_hooks", self.pack, h["list"])
@@ -70,21 +70,21 @@ class GraphWitness:
         if self.autograd is None:
             return None
         st = self.ctx.student
-        top = st.method_kept(self.autograd, "_top_saved_tensors_default_hooks", False)
-        try:
-            ours = st.method(top, "__contains__", self.pack) is True
-        except StudentCallError:  # None: no hooks left on the stack
-            ours = False
-        if not ours:
+        try:  # pops the top pair: the grader's, unless the call removed or covered them
+            st.method(self.autograd, "_pop_saved_tensors_default_hooks")
+        except StudentCallError:  # nothing left to pop: the grader's hooks were removed
             return None
-        st.method(self.autograd, "_pop_saved_tensors_default_hooks")
+        if st.method(self.autograd, "_top_saved_tensors_default_hooks", False) is not None:
+            return None  # the pair popped was another one, pushed over the grader's during the call
         return int(st.method(self.saved, "__len__"))
 
 
-def witnessed_call(ctx, name, *args, **kwargs):
-    """``ctx.call_with_args(name, ...)`` inside a :class:`GraphWitness`: ``(result, args_after, saved)``. Arguments
-    that fixtures build (``ctx.make``) are built and kept first, so that only the student's call is observed."""
-    args = [ctx.probe_kept(a.factory, *a.args, **a.kwargs) if isinstance(a, wire.Make) else a for a in args]
+def witnessed_call(ctx, name, *args, prebuild=True, **kwargs):
+    """``ctx.call_with_args(name, ...)`` inside a :class:`GraphWitness`: ``(result, args_after, saved)``. With
+    ``prebuild``, arguments that fixtures build (``ctx.make``) are built and kept first, so that only the
+    student's call is observed (needed where a factory runs a backward pass)."""
+    if prebuild:
+        args = [ctx.probe_kept(a.factory, *a.args, **a.kwargs) if isinstance(a, wire.Make) else a for a in args]
     witness = GraphWitness(ctx)
     witness.start()
     try:
