@@ -68,3 +68,18 @@ def test_sample_of_mutants_is_killed_or_equivalent(assignment):
     survivors = [f"{r.exercise}: {r.key}: {r.detail}" for r in results if r.status == "survived" and not r.accepted]
     assert not survivors, survivors
     assert all(r.status in ("killed", "equivalent", "survived") for r in results)
+
+
+def test_probe_compares_inf_and_modules_as_equal_when_they_are():
+    """inf on both sides is no difference (inf - inf is nan), and a module reached on both sides (e.g. torch's
+    globals that a check reads) is the same module, not a tree of values to walk."""
+    import math as m
+
+    import torch
+
+    from tools.mutation import compare
+
+    assert compare(float("inf"), float("inf")) is None and compare(-m.inf, -m.inf) is None
+    assert compare(m.inf, -m.inf) is not None and compare(1.0, m.inf) is not None
+    assert compare({"math": m}, {"math": m}) is None and compare(m, torch) is not None
+    assert compare([m.inf, {"x": m.inf}], [m.inf, {"x": m.inf}]) is None
