@@ -54,7 +54,9 @@ class GraphWitness:
         self.autograd = None
 
     def start(self) -> None:
-        st, h = self.ctx.student, self.ctx._builtins()
+        st = self.ctx.student
+        cached = getattr(self.ctx, "_builtins", None)  # the case's cached handles (else one more round trip)
+        h = cached() if callable(cached) else st.handles()
         torch_ref = st.method_kept(h["module_globals"], "__getitem__", "torch")
         self.autograd = st.method_kept(st.method_kept(torch_ref, "__getattribute__", "_C"), "__getattribute__",
                                        "_autograd")
