@@ -755,7 +755,7 @@ def conv_features(ctx, ref, x, seed: int):
 
 @suite.check("CNNWithBNDropout", points=1,
              title="train mode stochastic and updates BN's running stats; eval deterministic and leaves them; "
-                   "deepcopy/state_dict round trips agree",
+                   "deepcopy/state_dict round trips agree; the output trains every parameter",
              cases=[{"p1": 0.4, "p2": 0.2, "n": 4, "seed": 6}],
              hint="use nn.BatchNorm2d and nn.Dropout modules (or F.dropout(..., training=self.training)).")
 def cnn_modes(ctx, p1, p2, n, seed):
@@ -782,3 +782,24 @@ def cnn_modes(ctx, p1, p2, n, seed):
     ctx.expect(all(torch.equal(a, b) for a, b in zip(trained, buffers())),
                "BN's running statistics changed during eval-mode forward passes")
     expect_copies(ctx, ref, x)
+    expect_trainable(ctx, ref, x)
+
+
+def expect_trainable(ctx, ref, x) -> None:
+    """A train-mode output carries autograd history and ``output.sum().backward()`` gives every parameter a finite
+    gradient: torch's own autograd, run through ordinary calls (the output stays in the student's process)."""
+    st = ctx.student
+    forward_pass(ctx, ref, x[:1], True, 3)  # the mode only
+    ctx.last_call = "model.train(); model(x).sum().backward()"
+    out = st.method_kept(ref, "__call__", x, global_seed=3)
+    ctx.expect(bool(st.attr(out, "requires_grad")),
+               "the train-mode output carries no autograd history (requires_grad is False): a loss computed from it "
+               "cannot train the model",
+               hint="return the last layer's output as it is: no .detach(), no torch.no_grad() inside forward.")
+    st.method(st.method_kept(out, "sum"), "backward")
+    params = ctx.observe_module(ref, modes=False, hooks=False)["params"]
+    untrained = [n for n, p in params.items()
+                 if not isinstance(p["grad"], torch.Tensor) or not bool(torch.isfinite(p["grad"]).all())]
+    ctx.expect(params and not untrained, f"after model(x).sum().backward() the parameters {untrained} have no (finite) "
+                                         "gradient: they are not part of the forward pass's graph",
+               hint="every layer must be used in forward, on the path to the output (no detached intermediate).")

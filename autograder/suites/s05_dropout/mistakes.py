@@ -238,7 +238,8 @@ class _CNN(nn.Module):
 
     def forward(self, x):
         k, t = self.kind, self.training
-        h = F.max_pool2d(F.relu(self.bn(self.conv(x))), 2)
+        c = self.conv(x)
+        h = F.max_pool2d(F.relu(self.bn(c.detach() if k == "conv_detached" else c)), 2)
         if k == "conv_dropout":
             h = F.dropout(h, self.p1, training=t)
         h = F.dropout(F.relu(self.fc1(h.flatten(1))), self.p1, training=t)
@@ -248,6 +249,8 @@ class _CNN(nn.Module):
         out = self.fc3(h)
         if k in ("after_output", "no_extra_after_output"):
             out = F.dropout(out, self.p2, training=t)
+        if k == "detached":
+            out = out.detach()
         return out
 
 
@@ -269,6 +272,13 @@ _cnn_mistake("cnn_dropout_on_conv_features", "dropout on the convolutional featu
 _cnn_mistake("cnn_dropout_in_eval", "the second dropout stays active in eval mode",
              ("CNNWithBNDropout.cnn_probe", "CNNWithBNDropout.cnn_modes"), feedback="model.eval() must switch dropout off",
              kind="eval_active")
+
+_cnn_mistake("cnn_output_detached", "the output was detached (or forward ran under torch.no_grad()): no loss "
+             "computed from it can train the model", ("CNNWithBNDropout.cnn_modes",),
+             feedback="the train-mode output carries no autograd history", kind="detached")
+_cnn_mistake("cnn_conv_output_detached", "the conv output was detached before BatchNorm2d: the conv layer never learns",
+             ("CNNWithBNDropout.cnn_modes",), feedback="the parameters ['conv.weight', 'conv.bias'] have no (finite) "
+             "gradient", kind="conv_detached")
 
 
 # -- mutation benchmark (benchmarks/mutation_score.py) ----------------------------------------------------------
