@@ -231,6 +231,22 @@ class Context:
         _seed_grader(global_seed)
         return self.student.call_with_args(function, *args, global_seed=global_seed, **kwargs)
 
+    def call_witnessed(self, function: str, *args: Any, global_seed: int = 0, **kwargs: Any):
+        """:meth:`call_with_args`, also counting with torch's own saved-tensors hooks (set around the student's
+        function, after its arguments are built) the tensors autograd saved for a backward pass:
+        ``(result, [arg0, ...], saved)``; judge ``saved`` with :meth:`expect_no_graph`. A graph built and freed
+        inside the call leaves no other trace (docs/SECURITY.md, "Trust in fixture code")."""
+        self.last_call = describe_call(function, args, kwargs)
+        _seed_grader(global_seed)
+        return self.student.call_witnessed(function, *args, global_seed=global_seed, **kwargs)
+
+    def expect_no_graph(self, saved: int | None, message: str, hint: str | None = None) -> None:
+        """Fail with ``message`` unless :meth:`call_witnessed`'s ``saved`` is 0 (no graph was built), saying what
+        torch counted (or that the call removed or covered the hooks)."""
+        why = ("the saved-tensors hooks the grader set around the call were removed or covered during it"
+               if saved is None else f"autograd saved {saved} tensor(s) for a backward pass (torch's own count)")
+        self.expect(saved == 0, f"{message}: {why}", hint)
+
     def call_kept(self, function: str, *args: Any, global_seed: int = 0, **kwargs: Any) -> wire.Ref:
         """Call ``function`` but keep its result in the student's process: a :class:`~autograder.wire.Ref`
         comes back, whatever the result's type. Pass it to a later call and it arrives as that very object

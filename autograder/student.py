@@ -66,6 +66,22 @@ class Student:
         both = self._answer(self._request(msg, self.call_timeout), name)
         return both["result"], both["args"]
 
+    def call_witnessed(self, name: str, *args: Any, global_seed: int | None = None, **kwargs: Any):
+        """Like :meth:`call_with_args`, with torch's saved-tensors hooks set around the student's function by the
+        worker (:class:`~autograder.sandbox.worker.GraphWitness`): ``(result, [arg0_after, ...], saved)``, where
+        ``saved`` is how many tensors autograd saved for a backward pass during the call (0: no graph was built),
+        or None if the call removed or covered the hooks."""
+        msg = {"op": "call", "target": {"name": name}, "args": [wire.encode(a) for a in args],
+               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed,
+               "return_args": True, "witness_graph": True}
+        reply = self._request(msg, self.call_timeout)
+        both = self._answer(reply, name)
+        saved = reply.get("graph_saved")
+        if saved is not None and (type(saved) is not int or saved < 0):
+            raise StudentCallError(name, {"kind": "exception", "type": "MalformedAnswer",
+                                          "message": "the answer's count of saved tensors is not a count"})
+        return both["result"], both["args"], saved
+
     def call_kept(self, name: str, *args: Any, global_seed: int | None = None, **kwargs: Any) -> wire.Ref:
         """Like :meth:`call`, but the result stays in the student's process and a :class:`~autograder.wire.Ref`
         comes back (whatever its type); passed as an argument later, it arrives as that very object."""

@@ -445,8 +445,16 @@ class DiffStudent(Student):
             for x, y in zip(a, b):
                 self._map_refs(x, y)
 
+    def _witnesses(self, msg):
+        """A :class:`~autograder.sandbox.worker.GraphWitness` per side when the call asks for one (``witness_graph``)."""
+        from autograder.sandbox.worker import GraphWitness
+
+        if not msg.get("witness_graph"):
+            return None, None
+        return GraphWitness(self.sol._saved_hooks), GraphWitness(self.mut._saved_hooks)
+
     @staticmethod
-    def _invoke(worker, msg, cast: bool = False, obj=None):
+    def _invoke(worker, msg, cast: bool = False, obj=None, witness=None):
         from autograder import wire
         from autograder.sandbox.worker import _seed_everything
 
@@ -462,7 +470,7 @@ class DiffStudent(Student):
         if msg.get("seed") is not None:
             _seed_everything(int(msg["seed"]))
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()), witness or contextlib.nullcontext():
                 value = fn(*args, **kwargs)
             return value, args, kwargs, None
         except BaseException as exc:  # noqa: BLE001
@@ -496,19 +504,24 @@ class DiffStudent(Student):
         self.calls += 1
         if op == "call":
             try:
-                sol_v, sol_a, sol_k, sol_e = self._invoke(self.sol, msg)
+                sol_w, mut_w = self._witnesses(msg)
+                sol_v, sol_a, sol_k, sol_e = self._invoke(self.sol, msg, witness=sol_w)
             except LookupError:
                 return self.sol.call(msg)
             reply = self._encode_reply(self.sol, sol_v, sol_a, sol_e, bool(msg.get("return_args")), bool(msg.get("keep")))
+            if sol_w is not None and reply.get("ok"):
+                reply["graph_saved"] = sol_w.count
             try:
                 mmsg = self._translate(msg)
-                mut_v, mut_a, mut_k, mut_e = self._invoke(self.mut, mmsg)
+                mut_v, mut_a, mut_k, mut_e = self._invoke(self.mut, mmsg, witness=mut_w)
             except Different as exc:
                 self._differ(str(exc))
                 return reply
             except LookupError:
                 self._differ("the mutant namespace lacks the target")
                 return reply
+            if sol_w is not None and (sol_w.count == 0) != (mut_w.count == 0):
+                self._differ(f"{_describe_msg(msg)}: autograd saved {sol_w.count} vs {mut_w.count} tensors for backward")
             d = (compare(sol_e, mut_e, "exception") if (sol_e or mut_e) else None) or \
                 compare(sol_v, mut_v, "result") or compare(sol_a, mut_a, "args after the call") or \
                 compare(sol_k, mut_k, "kwargs after the call")

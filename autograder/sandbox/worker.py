@@ -21,6 +21,7 @@ Requests (one JSON frame each) and answers:
 
 from __future__ import annotations
 
+import contextlib
 import linecache
 import os
 import signal
@@ -82,6 +83,7 @@ class Worker:
         self.shell = _Shell(self.ns)
         self._transform = None
         self._handles = _trusted_handles()
+        self._saved_hooks = _saved_tensors_hooks()
 
     # -- object table -------------------------------------------------------------------------
     def keep(self, obj):
@@ -166,7 +168,9 @@ class Worker:
             seed = msg.get("seed")
             if seed is not None:
                 _seed_everything(int(seed))
-            value = fn(*args, **kwargs)
+            witness = GraphWitness(self._saved_hooks) if msg.get("witness_graph") else contextlib.nullcontext()
+            with witness:  # set around the student's function only: building the arguments is not counted
+                value = fn(*args, **kwargs)
         except NotImplementedError as exc:
             err = _format_error(exc)
             err["kind"] = "not_implemented"
@@ -180,7 +184,10 @@ class Worker:
                 value = self.keep(value)
             if msg.get("return_args"):
                 value = {"result": value, "args": list(args)}
-            return {"ok": True, "value": wire.encode(value, keep=self.keep)}
+            reply = {"ok": True, "value": wire.encode(value, keep=self.keep)}
+            if isinstance(witness, GraphWitness):
+                reply["graph_saved"] = witness.count
+            return reply
         except Exception as exc:  # noqa: BLE001
             return {"ok": False, "error": {"kind": "exception", "type": "UnsendableResult",
                                            "message": f"the result could not be returned: {exc}", "traceback": ""}}
@@ -260,6 +267,56 @@ def describe(obj) -> dict:
                            for n, b in obj.named_buffers()]
         info["state_dict"] = list(obj.state_dict().keys())
     return info
+
+
+def _saved_tensors_hooks() -> tuple:
+    """torch's push/pop/top of its default saved-tensors hooks (the stack under
+    ``torch.autograd.graph.saved_tensors_hooks``), captured when the worker starts."""
+    import torch
+
+    autograd = torch._C._autograd
+    return (autograd._push_saved_tensors_default_hooks, autograd._pop_saved_tensors_default_hooks,
+            autograd._top_saved_tensors_default_hooks)
+
+
+class GraphWitness:
+    """Counts, with torch's own machinery, the tensors autograd saves for a backward pass during one call.
+
+    Around the call, torch's default saved-tensors hooks are set to a counter (the tensors pass through
+    unchanged). torch calls the pack hook for every tensor a forward pass saves for backward, i.e. only while
+    autograd records a graph (never under ``torch.no_grad()`` or ``inference_mode``), so the count witnesses a
+    graph even after it was freed. ``count`` afterwards: the number of tensors saved, or None when the hooks on
+    top of torch's stack were not the witness's (the call removed them, or pushed its own over them): the worker
+    has no hooks of its own, so after popping the witness's pair the stack must be empty."""
+
+    def __init__(self, hooks: tuple):
+        self._push, self._pop, self._top = hooks
+        self._hook = self._pack  # one bound method, pushed and then recognised by identity
+        self.saved = 0
+        self.count: int | None = None
+
+    def _pack(self, tensor):
+        self.saved += 1
+        return tensor
+
+    @staticmethod
+    def _unpack(tensor):
+        return tensor
+
+    def __enter__(self):
+        self._push(self._hook, self._unpack)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        popped = []  # every pair left on the stack: the witness's alone, or the call changed the stack
+        while len(popped) < 64:
+            top = self._top(False)
+            if top is None:
+                break
+            popped.append(top[0])
+            self._pop()
+        if len(popped) == 1 and popped[0] is self._hook:
+            self.count = self.saved
 
 
 #: the names of :func:`_trusted_handles` (the ``handles`` operation's answer)

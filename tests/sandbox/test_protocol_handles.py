@@ -78,3 +78,54 @@ def _kept_global(st: RemoteStudent, name: str) -> wire.Ref:
     reply = st.process.run_cell(1, f"def _grader_get():\n    return {name}\n", 30)
     assert reply.get("ok"), reply
     return st.call_kept("_grader_get")
+
+
+WITNESS_CELL = """
+import torch
+w = torch.ones(3, requires_grad=True)
+def with_graph(x):
+    return float((w * x).sum())
+def without_graph(x):
+    with torch.no_grad():
+        return float((w * x).sum())
+def hides_its_graph(x):
+    torch._C._autograd._pop_saved_tensors_default_hooks()
+    return float((w * x).sum())
+def covers_its_graph(x):
+    torch._C._autograd._push_saved_tensors_default_hooks(lambda t: t, lambda t: t)
+    return float((w * x).sum())
+"""
+
+
+def test_the_graph_witness_counts_what_autograd_saved_during_the_call_only():
+    """``call_witnessed``: torch's saved-tensors hooks, set by the worker around the student's function, count a
+    graph built and freed inside it; 0 under no_grad; None when the call pops or covers the hooks."""
+    import torch
+
+    proc = StudentProcess(Limits()).start()
+    try:
+        assert proc.run_cell(0, WITNESS_CELL, 60).get("ok")
+        st = RemoteStudent(proc, 30)
+        x = torch.arange(3.0)
+        result, after, saved = st.call_witnessed("with_graph", x)
+        assert result == 3.0 and torch.equal(after[0], x) and saved >= 1  # w * x saves its inputs for backward
+        assert st.call_witnessed("without_graph", x)[2] == 0
+        assert st.call_witnessed("hides_its_graph", x)[2] is None
+        assert st.call_witnessed("covers_its_graph", x)[2] is None
+        assert st.call_witnessed("without_graph", x)[2] == 0  # nothing the earlier calls did is left on the stack
+    finally:
+        proc.close()
+
+
+def test_a_forged_graph_count_is_an_error_of_that_call():
+    class Forging(RemoteStudent):
+        def __init__(self, count):
+            self.call_timeout, self.count = 1, count
+
+        def _request(self, msg, timeout):
+            return {"ok": True, "value": {"result": 1.0, "args": []}, "graph_saved": self.count}
+
+    for bad in (-1, "0", 1.5, True):
+        with pytest.raises(StudentCallError, match="not a count"):
+            Forging(bad).call_witnessed("f")
+    assert Forging(None).call_witnessed("f") == (1.0, [], None)

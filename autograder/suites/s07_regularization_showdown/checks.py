@@ -23,80 +23,15 @@ import re
 import torch
 import torch.nn.functional as F
 
-from autograder import compare, wire
+from autograder import compare
 from autograder.checks import Suite
 from autograder.fixtures import showdown as fx
-from autograder.student import StudentCallError
 
 suite = Suite(__name__, "The regularization showdown")
 
 FX = "autograder.fixtures.showdown"
 
 
-class GraphWitness:
-    """Counts, with torch's own machinery, the tensors autograd saved for a backward pass during one student call.
-
-    torch's default saved-tensors hooks (``torch._C._autograd._push_saved_tensors_default_hooks``, the mechanism
-    under ``torch.autograd.graph.saved_tensors_hooks``) are set, through the protocol, to the ``append`` method of
-    a list made in the student's process (a CPython builtin: nothing of ours runs in between). torch calls the pack
-    hook for every tensor a forward pass saves for backward, i.e. only while autograd records a graph (never under
-    ``torch.no_grad()`` or ``inference_mode``), so the list's length after the call witnesses a graph even once
-    it has been freed. torch is reached through ``torch.nn.modules.module``'s globals as the process captured
-    them before any student code ran (``ctx._builtins``). docs/SECURITY.md.
-
-    ``w = GraphWitness(ctx); w.start()``, the call, then ``w.stop()`` (in a ``finally``): the number of tensors
-    saved, or None when the hooks on top of torch's stack after the call were not the grader's (removed, or
-    covered by other hooks, during the call: the worker has no hooks of its own, so after popping the
-    grader's pair the stack must be empty). 9 round trips per use."""
-
-    def __init__(self, ctx):
-        self.ctx = ctx
-        self.autograd = None
-
-    def start(self) -> None:
-        st = self.ctx.student
-        cached = getattr(self.ctx, "_builtins", None)  # the case's cached handles (else one more round trip)
-        h = cached() if callable(cached) else st.handles()
-        torch_ref = st.method_kept(h["module_globals"], "__getitem__", "torch")
-        self.autograd = st.method_kept(st.method_kept(torch_ref, "__getattribute__", "_C"), "__getattribute__",
-                                       "_autograd")
-        self.saved = st.method_kept(h["list"], "__call__")
-        self.pack = st.method_kept(self.saved, "__getattribute__", "append")
-        st.method(self.autograd, "_push_saved_tensors_default_hooks", self.pack, h["list"])
-
-    def stop(self):
-        if self.autograd is None:
-            return None
-        st = self.ctx.student
-        try:  # pops the top pair: the grader's, unless the call removed or covered them
-            st.method(self.autograd, "_pop_saved_tensors_default_hooks")
-        except StudentCallError:  # nothing left to pop: the grader's hooks were removed
-            return None
-        if st.method(self.autograd, "_top_saved_tensors_default_hooks", False) is not None:
-            return None  # the pair popped was another one, pushed over the grader's during the call
-        return int(st.method(self.saved, "__len__"))
-
-
-def witnessed_call(ctx, name, *args, prebuild=False, **kwargs):
-    """``ctx.call_with_args(name, ...)`` inside a :class:`GraphWitness`: ``(result, args_after, saved)``. With
-    ``prebuild``, arguments that fixtures build (``ctx.make``) are built and kept first, so that only the
-    student's call is observed (needed where a factory runs a backward pass)."""
-    if prebuild:
-        args = [ctx.probe_kept(a.factory, *a.args, **a.kwargs) if isinstance(a, wire.Make) else a for a in args]
-    witness = GraphWitness(ctx)
-    witness.start()
-    try:
-        result, after = ctx.call_with_args(name, *args, **kwargs)
-    finally:
-        saved = witness.stop()
-    return result, after, saved
-
-
-def graph_text(saved) -> str:
-    """Why a graph-free call failed, from :meth:`GraphWitness.stop`'s answer."""
-    if saved is None:
-        return "the saved-tensors hooks the grader set around the call were removed or covered during it"
-    return f"autograd saved {saved} tensor(s) for a backward pass (torch's own count)"
 KINDS = ("baseline", "dropout", "bn", "ln", "l1", "l2")
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 
@@ -754,12 +689,12 @@ def eval_mode(ctx, n, batch, seed, train):
              hint="wrap the loop in `with torch.no_grad():`.")
 def no_grad(ctx, n, batch, seed):
     args = eval_objects(ctx, seed, n, batch, train=False)
-    result, (student_model, _), saved = witnessed_call(ctx, "evaluate", *args)
+    result, (student_model, _), saved = ctx.call_witnessed("evaluate", *args)
     ctx.expect(isinstance(result, (tuple, list)) and len(result) == 2, "evaluate should return a tuple (loss, accuracy)")
     records = ctx.method(student_model, "mode_records")
     ctx.expect(len(records) >= 1, "evaluate never ran the model")
-    # torch's own witness (GraphWitness), not the probe's grad_enabled records
-    ctx.expect(saved == 0, f"autograd was on during evaluation (a graph was built for nothing): {graph_text(saved)}")
+    # torch's own witness (ctx.call_witnessed), not the probe's grad_enabled records
+    ctx.expect_no_graph(saved, "autograd was on during evaluation (a graph was built for nothing)")
     grads = param_grads(ctx, student_model)
     ctx.expect(all(g is None for g in grads.values()), "evaluate left gradients in the parameters",
                hint="evaluate must not call backward().")

@@ -29,78 +29,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder import wire
 from autograder.checks import Suite
 from autograder.fixtures import diagnostics as fx
 from autograder.student import StudentCallError
 
 suite = Suite(__name__)
 
-
-class GraphWitness:
-    """Counts, with torch's own machinery, the tensors autograd saved for a backward pass during one student call.
-
-    torch's default saved-tensors hooks (``torch._C._autograd._push_saved_tensors_default_hooks``, the mechanism
-    under ``torch.autograd.graph.saved_tensors_hooks``) are set, through the protocol, to the ``append`` method of
-    a list made in the student's process (a CPython builtin: nothing of ours runs in between). torch calls the pack
-    hook for every tensor a forward pass saves for backward, i.e. only while autograd records a graph (never under
-    ``torch.no_grad()`` or ``inference_mode``), so the list's length after the call witnesses a graph even once
-    it has been freed. torch is reached through ``torch.nn.modules.module``'s globals as the process captured
-    them before any student code ran (``ctx._builtins``). docs/SECURITY.md.
-
-    ``w = GraphWitness(ctx); w.start()``, the call, then ``w.stop()`` (in a ``finally``): the number of tensors
-    saved, or None when the hooks on top of torch's stack after the call were not the grader's (removed, or
-    covered by other hooks, during the call: the worker has no hooks of its own, so after popping the
-    grader's pair the stack must be empty). 9 round trips per use."""
-
-    def __init__(self, ctx):
-        self.ctx = ctx
-        self.autograd = None
-
-    def start(self) -> None:
-        st = self.ctx.student
-        cached = getattr(self.ctx, "_builtins", None)  # the case's cached handles (else one more round trip)
-        h = cached() if callable(cached) else st.handles()
-        torch_ref = st.method_kept(h["module_globals"], "__getitem__", "torch")
-        self.autograd = st.method_kept(st.method_kept(torch_ref, "__getattribute__", "_C"), "__getattribute__",
-                                       "_autograd")
-        self.saved = st.method_kept(h["list"], "__call__")
-        self.pack = st.method_kept(self.saved, "__getattribute__", "append")
-        st.method(self.autograd, "_push_saved_tensors_default_hooks", self.pack, h["list"])
-
-    def stop(self):
-        if self.autograd is None:
-            return None
-        st = self.ctx.student
-        try:  # pops the top pair: the grader's, unless the call removed or covered them
-            st.method(self.autograd, "_pop_saved_tensors_default_hooks")
-        except StudentCallError:  # nothing left to pop: the grader's hooks were removed
-            return None
-        if st.method(self.autograd, "_top_saved_tensors_default_hooks", False) is not None:
-            return None  # the pair popped was another one, pushed over the grader's during the call
-        return int(st.method(self.saved, "__len__"))
-
-
-def witnessed_call(ctx, name, *args, prebuild=True, **kwargs):
-    """``ctx.call_with_args(name, ...)`` inside a :class:`GraphWitness`: ``(result, args_after, saved)``. With
-    ``prebuild``, arguments that fixtures build (``ctx.make``) are built and kept first, so that only the
-    student's call is observed (needed where a factory runs a backward pass)."""
-    if prebuild:
-        args = [ctx.probe_kept(a.factory, *a.args, **a.kwargs) if isinstance(a, wire.Make) else a for a in args]
-    witness = GraphWitness(ctx)
-    witness.start()
-    try:
-        result, after = ctx.call_with_args(name, *args, **kwargs)
-    finally:
-        saved = witness.stop()
-    return result, after, saved
-
-
-def graph_text(saved) -> str:
-    """Why a graph-free call failed, from :meth:`GraphWitness.stop`'s answer."""
-    if saved is None:
-        return "the saved-tensors hooks the grader set around the call were removed or covered during it"
-    return f"autograd saved {saved} tensor(s) for a backward pass (torch's own count)"
 
 FX = "autograder.fixtures.diagnostics"
 STAT_KEYS = ("mean", "std", "saturated")
@@ -153,7 +87,7 @@ def probe(ctx, ref, make, originals=None, state=None, need=("params", "grads", "
     whose parameter is no longer that object was replaced. ``state``: the model's ``state_dict()`` if the
     check already read it after the call (saves reading it twice). ``need``: the observations the check uses
     (``grads`` also gives ``not_leaf``); the others come back empty (each costs round trips). Whether the call
-    built a graph is not observed here: :class:`GraphWitness` around the call (torch's saved-tensors hooks)."""
+    built a graph is not observed here: :meth:`Context.call_witnessed` (torch's saved-tensors hooks around the call)."""
     local = local_model(make)
     seen = ctx.observe_module(ref, state=state, grads="grads" in need, modes="modes" in need, hooks="hooks" in need)
     snap_state = local.state_dict()
@@ -239,7 +173,7 @@ def loss_value(ctx, kind, seed, n):
                   "torch.no_grad(), without backward: the model must come back exactly as it was given.")
 def loss_side_effects(ctx, kind, seed, n, train):
     model, x, y, expected = initial_loss_inputs(kind, seed, n, bn=True, train=train)
-    out, args, saved = witnessed_call(ctx, "initial_loss", model, x, y)
+    out, args, saved = ctx.call_witnessed("initial_loss", model, x, y)
     value = scalar(ctx, out, "initial_loss's result")
     ctx.expect_equal(as64(value), expected.double(),
                      f"the loss of a model with BatchNorm in {'train' if train else 'eval'} mode", tier="composite")
@@ -247,8 +181,8 @@ def loss_side_effects(ctx, kind, seed, n, train):
     ctx.expect(not report["changed_mode"], f"initial_loss changed the train/eval mode of {report['changed_mode']}")
     ctx.expect(not report["changed_params"] and not report["changed_grads"],
                f"initial_loss changed parameters {report['changed_params']} / gradients {report['changed_grads']}")
-    ctx.expect(saved == 0, f"initial_loss ran the model with autograd on (it built a graph): {graph_text(saved)}",
-               hint="a measurement needs no graph: run the forward pass under torch.no_grad().")
+    ctx.expect_no_graph(saved, "initial_loss ran the model with autograd on (it built a graph)",
+                        hint="a measurement needs no graph: run the forward pass under torch.no_grad().")
     ctx.expect(not train and not report["changed_buffers"] or train,
                f"initial_loss changed the buffers {report['changed_buffers']} of a model in eval mode")
     ctx.expect(torch.equal(args[1], x) and torch.equal(args[2], y), "initial_loss modified x or y")
@@ -475,14 +409,14 @@ def hooks_removed(ctx, kind, seed):
                   "touching parameters or gradients.")
 def stats_side_effects(ctx, kind, seed, train):
     make, local, x = stats_model(kind, seed, train=train, bn=True, grads=True)
-    out, args, saved = witnessed_call(ctx, "activation_stats", make, x)
+    out, args, saved = ctx.call_witnessed("activation_stats", make, x)
     correct_stats(ctx, out, local, x)
     report = probe(ctx, args[0], make, need=("grads", "modes"))
     ctx.expect(not report["changed_mode"], f"activation_stats changed the train/eval mode of {report['changed_mode']}")
     ctx.expect(not report["changed_params"] and not report["changed_grads"],
                f"activation_stats changed parameters {report['changed_params']} / gradients {report['changed_grads']}")
-    ctx.expect(saved == 0, f"activation_stats ran the model with autograd on (it built a graph): {graph_text(saved)}",
-               hint="run the forward pass under torch.no_grad(): the statistics need no graph.")
+    ctx.expect_no_graph(saved, "activation_stats ran the model with autograd on (it built a graph)",
+                        hint="run the forward pass under torch.no_grad(): the statistics need no graph.")
     ctx.expect(train or not report["changed_buffers"],
                f"activation_stats changed the buffers {report['changed_buffers']} of a model in eval mode")
     ctx.expect(torch.equal(args[1], x), "activation_stats modified x")

@@ -363,3 +363,13 @@ _init_mistake("generator_ignored", "the generator argument was ignored (global R
               "to the draw.", ("kaiming_init_.generator_draws",), use_generator=False)
 _init_mistake("new_parameters", "new nn.Parameter objects assigned", ("kaiming_init_.init_in_place",),
               new_params=True, feedback="were replaced by new objects")
+
+
+# -- mutation benchmark (benchmarks/mutation_score.py) ----------------------------------------------------------
+MUTATION_ACCEPTED = {  # survivors judged equivalent under the contract (still counted by the benchmark)
+    "update_to_data_ratios": {
+        "`with torch.no_grad():` removed": "the ratios are returned as values, and the docstring says whether the "
+                                           "returned tensors carry autograd history does not matter "
+                                           "(torch.no_grad() is tidier); parameters and gradients stay unchanged.",
+    },
+}
