@@ -378,11 +378,11 @@ class Context:
                                      "original's output", tier="op", hint=hint)
 
     # -- reading many attributes in few round trips ---------------------------------------------------------
-    def _builtins(self, ref: wire.Ref | None = None) -> dict[str, wire.Ref]:
+    def _builtins(self) -> dict[str, wire.Ref]:
         """Refs to ``list``, ``map``, ``getattr``, ``dict``, ``zip`` and ``torch.nn.modules.module``'s globals as the
         student's process captured them when it started, before any student code ran (its ``handles`` operation;
         cached for the case), so that :meth:`getattrs` reads one attribute of many objects in two round trips.
-        No grader-owned code in the student's process decides anything. (``ref``: ignored.)"""
+        No grader-owned code in the student's process decides anything."""
         cached = getattr(self, "_builtin_refs", None)
         if cached is None:
             cached = self._builtin_refs = self.student.handles()
@@ -394,38 +394,37 @@ class Context:
         Ask it with :meth:`names_in` which of them a sequence of tensors holds (now, or after the student's call)."""
         st = self.student
         info = st.describe(model)
-        table = self.table_of(model, self.kept_list(model, "parameters"), [p[0] for p in info.get("parameters", [])])
+        table = self.table_of(self.kept_list(model, "parameters"), [p[0] for p in info.get("parameters", [])])
         if buffers:
-            st.method(table, "update", self.table_of(model, self.kept_list(model, "buffers"),
+            st.method(table, "update", self.table_of(self.kept_list(model, "buffers"),
                                                      [b[0] for b in info.get("buffers", [])]))
         return table
 
-    def table_of(self, anchor: wire.Ref, objects: Any, names: list[str]) -> wire.Ref:
+    def table_of(self, objects: Any, names: list[str]) -> wire.Ref:
         """``dict(zip(objects, names))`` built and kept in the student's process (``objects``: a list of Refs or a Ref
         to a sequence there): for objects without ``__eq__`` of their own (modules, tensors) the dict finds them by
-        identity (see :meth:`names_in`). ``anchor``: a module Ref to reach the builtins from."""
+        identity (see :meth:`names_in`)."""
         st = self.student
-        bi = self._builtins(anchor)
+        bi = self._builtins()
         return st.method_kept(bi["dict"], "__call__", st.method_kept(bi["zip"], "__call__", objects, names))
 
-    def names_in(self, table: wire.Ref, tensors: Any, anchor: wire.Ref) -> list[str | None]:
+    def names_in(self, table: wire.Ref, tensors: Any) -> list[str | None]:
         """``list(map(table.get, tensors))`` in the student's process: for each tensor of the student-side sequence
         ``tensors`` (a Ref), the name it has in the :meth:`identity_table` ``table``, or None. Plain names come
         back (no process-specific identities), decided by identity without a grader-owned probe."""
         st = self.student
-        bi = self._builtins(anchor)
+        bi = self._builtins()
         return st.method(bi["list"], "__call__", st.method_kept(bi["map"], "__call__", st.attr(table, "get"), tensors))
 
     def tensor_names(self, model: wire.Ref, tensors: Any) -> list[str | None]:
         """For each tensor of the student-side sequence ``tensors``, the name of the ``model`` parameter that *is*
         that tensor object, or None (:meth:`identity_table` + :meth:`names_in`)."""
-        return self.names_in(self.identity_table(model), tensors, model)
+        return self.names_in(self.identity_table(model), tensors)
 
-    def getattrs(self, anchor: wire.Ref, objects: Any, names: list[str]) -> list:
+    def getattrs(self, objects: Any, names: list[str]) -> list:
         """``list(map(getattr, objects, names))`` evaluated in the student's process (``objects``: a list of Refs, or
-        a Ref to a sequence there): attribute reads, two round trips. ``anchor``: a module Ref to reach the
-        builtins from."""
-        bi = self._builtins(anchor)
+        a Ref to a sequence there): attribute reads, two round trips."""
+        bi = self._builtins()
         st = self.student
         return st.method(bi["list"], "__call__", st.method_kept(bi["map"], "__call__", bi["getattr"], objects, names))
 
@@ -433,7 +432,7 @@ class Context:
         """``list(ref.<method>())`` kept in the student's process (e.g. ``modules``, ``parameters``): one round trip
         past the builtins."""
         st = self.student
-        return st.method_kept(self._builtins(ref)["list"], "__call__", st.method_kept(ref, method))
+        return st.method_kept(self._builtins()["list"], "__call__", st.method_kept(ref, method))
 
     def group_names(self, groups: wire.Ref, model: wire.Ref) -> list[list[str | None] | None]:
         """:meth:`tensor_names` of the ``"params"`` of each parameter group in the student-side list ``groups``
@@ -461,10 +460,10 @@ class Context:
         names = [m[0] for m in st.describe(ref).get("modules", [])]
         mods = self.kept_list(ref, "modules")
         k = len(names)
-        flags = self.getattrs(ref, mods, ["training"] * k)
+        flags = self.getattrs(mods, ["training"] * k)
         out = {name: {"training": bool(flag)} for name, flag in zip(names, flags)}
         if hooks:
-            dicts = self.getattrs(ref, st.method_kept(mods, "__mul__", len(HOOK_DICTS)),
+            dicts = self.getattrs(st.method_kept(mods, "__mul__", len(HOOK_DICTS)),
                                    [h for h in HOOK_DICTS for _ in range(k)])
             for i, name in enumerate(names):
                 out[name]["hooks"] = sum(len(dicts[j * k + i] or {}) for j in range(len(HOOK_DICTS)))
@@ -489,13 +488,13 @@ class Context:
             names = [p[0] for p in st.describe(ref).get("parameters", [])]
             n = len(names)
             plist = st.method_kept(self.kept_list(ref, "parameters"), "__mul__", 3)
-            got = self.getattrs(ref, plist, ["grad"] * n + ["is_leaf"] * n + ["requires_grad"] * n)
+            got = self.getattrs(plist, ["grad"] * n + ["is_leaf"] * n + ["requires_grad"] * n)
             for i, name in enumerate(names):
                 params[name] = {"grad": got[i], "is_leaf": bool(got[n + i]), "requires_grad": bool(got[2 * n + i])}
         return {"state": state, "modules": modules, "params": params,
-                "global_hooks": self._global_hooks(ref) if hooks else 0}
+                "global_hooks": self._global_hooks() if hooks else 0}
 
-    def _global_hooks(self, ref: wire.Ref) -> int:
+    def _global_hooks(self) -> int:
         """How many of torch's global module hooks are registered (in ``torch.nn.modules.module``'s globals, as
         the student's process captured them at start: see :meth:`_builtins`)."""
         st = self.student

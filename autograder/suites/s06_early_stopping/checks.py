@@ -45,8 +45,8 @@ def same_model_in_calls(ctx, stopper, model, calls) -> bool:
     """Whether every recorded stopper call got ``model`` itself: the stopper keeps the model objects it was
     given (``_models``; a call records an index into it); each is looked up, by identity, in a dict keyed by
     ``model`` built in the student's process (``ctx.names_in``: names come back, decided here)."""
-    table = ctx.table_of(model, [model], ["model"])
-    found = ctx.names_in(table, ctx.student.method_kept(stopper, "__getattribute__", "_models"), model)
+    table = ctx.table_of([model], ["model"])
+    found = ctx.names_in(table, ctx.student.method_kept(stopper, "__getattribute__", "_models"))
     return all(isinstance(c[2], int) and 0 <= c[2] < len(found) and found[c[2]] == "model" for c in calls)
 
 
@@ -56,10 +56,10 @@ def module_state(ctx, model, originals) -> dict:
     parameters trainable leaves, buffers without autograd history."""
     info = ctx.describe(model)
     params = info.get("parameters", [])
-    leaves = ctx.getattrs(model, ctx.kept_list(model, "parameters"), ["is_leaf"] * len(params))
+    leaves = ctx.getattrs(ctx.kept_list(model, "parameters"), ["is_leaf"] * len(params))
     names = [n for n, _, _ in params] + [b[0] for b in info.get("buffers", [])]
-    found = (ctx.names_in(originals, ctx.kept_list(model, "parameters"), model)
-             + ctx.names_in(originals, ctx.kept_list(model, "buffers"), model))
+    found = (ctx.names_in(originals, ctx.kept_list(model, "parameters"))
+             + ctx.names_in(originals, ctx.kept_list(model, "buffers")))
     return {"parameter_names": sorted(n for n, _, _ in params),
             "buffer_names": sorted(b[0] for b in info.get("buffers", [])),
             "same_objects": found == names,

@@ -98,7 +98,7 @@ def probe(ctx, ref, make, originals=None, state=None, need=("params", "grads", "
     replaced = []
     if originals is not None:  # each current parameter looked up, by identity, among the objects as built
         names = [p[0] for p in ctx.describe(ref).get("parameters", [])]
-        found = ctx.names_in(originals, ctx.kept_list(ref, "parameters"), ref)
+        found = ctx.names_in(originals, ctx.kept_list(ref, "parameters"))
         replaced = [n for n, was in zip(names, found) if was != n]
     grads = "grads" in need
     if not grads:  # parameter names from the state_dict (the grader's copy says which entries are buffers)
