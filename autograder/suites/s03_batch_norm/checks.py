@@ -223,6 +223,21 @@ def loss(x, gamma, beta, dout) -> float:
     return float((F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS) * dout).sum())
 
 
+def call_backward_unchanged(ctx, function: str, dout, kept):
+    """``function(dout, cache)`` with the cache of the kept forward result ``kept`` (it reaches the backward as the
+    very object); ``dout`` and the cache (where it can travel as plain data) must be unchanged afterwards."""
+    cache_before = ctx.method(kept, "__getitem__", 1)
+    grads, args = ctx.call_with_args(function, dout, ctx.method_kept(kept, "__getitem__", 1))
+    ctx.expect_unchanged(args[0], dout, f"{function} changed dout in place",
+                         hint="compute new tensors from dout (dout - dout.mean(0), not dout.sub_(...)).")
+    if not isinstance(cache_before, Ref):
+        ctx.expect_unchanged(ctx.method(kept, "__getitem__", 1), cache_before,
+                             f"{function} changed the cache in place (e.g. the cached gamma, x_hat or std)",
+                             hint="read the cached tensors without modifying them: gamma is the layer's own "
+                                  "parameter, and the cache may be used again.")
+    return grads
+
+
 def expect_grad_triple(ctx, function: str, grads, n: int, d: int) -> None:
     """``function`` returned ``(dx, dgamma, dbeta)``: float64 tensors of shapes (n, d), (d,), (d,)."""
     ctx.expect(isinstance(grads, (tuple, list)) and len(grads) == 3,
@@ -249,16 +264,7 @@ def run_backward(ctx, n, d, seed):
                "batchnorm_forward's train-mode output is wrong, so its cache cannot be used to judge the backward "
                "(fix batchnorm_forward first: its checks say what differs)",
                hint="this point depends on batchnorm_forward; batchnorm_backward itself was not judged.")
-    cache = ctx.method_kept(kept, "__getitem__", 1)
-    cache_before = ctx.method(kept, "__getitem__", 1)
-    grads, args = ctx.call_with_args("batchnorm_backward", dout, cache)
-    ctx.expect_unchanged(args[0], dout, "batchnorm_backward changed dout in place",
-                         hint="compute new tensors from dout (dout - dout.mean(0), not dout.sub_(...)).")
-    if not isinstance(cache_before, Ref):
-        ctx.expect_unchanged(ctx.method(kept, "__getitem__", 1), cache_before,
-                             "batchnorm_backward changed the cache in place (e.g. the cached gamma, x_hat or std)",
-                             hint="read the cached tensors without modifying them: gamma is the layer's own "
-                                  "parameter, and the cache may be used again.")
+    grads = call_backward_unchanged(ctx, "batchnorm_backward", dout, kept)
     expect_grad_triple(ctx, "batchnorm_backward", grads, n, d)
     return x, gamma, beta, dout, grads
 
@@ -565,9 +571,7 @@ def run_backward_alt(ctx, n, d, seed):
     # The cache stays in the student's process and reaches the backward as the very object (any type).
     kept = ctx.call_kept("batchnorm_forward", x, gamma, beta, fresh_param("train", d, dtype=torch.float64))
     ctx.expect(ctx.method(kept, "__len__") == 2, "batchnorm_forward should return a tuple (out, cache)")
-    grads = ctx.call_unchanged("batchnorm_backward_alt", dout, ctx.method_kept(kept, "__getitem__", 1),
-                               hint="read dout and the cached tensors without modifying them (dout - ..., not "
-                                    "dout.sub_(...)): the caller may reuse them.")
+    grads = call_backward_unchanged(ctx, "batchnorm_backward_alt", dout, kept)
     expect_grad_triple(ctx, "batchnorm_backward_alt", grads, n, d)
     return x, gamma, beta, dout, grads
 

@@ -180,6 +180,16 @@ def batchnorm_backward_alt(dout, cache):  # noqa: F811
     return dx, (dout * x_hat).sum(0), dout.sum(0)
 
 
+@suite.mistake(ALT, name="alt_scales_cached_gamma_in_place", targets=ALT_DX + ALT_PARAMS, **_WITH_FORWARD,
+               feedback="batchnorm_backward_alt changed the cache in place",
+               hint="gamma * inv_std was computed with gamma.mul_(...): the cached gamma (the layer's parameter) "
+                    "changed. Compute a new tensor: gamma * inv_std.")
+def batchnorm_backward_alt(dout, cache):  # noqa: F811
+    x_hat = cache["x_hat"]
+    dx = cache["gamma"].mul_(cache["inv_std"]) * (dout - dout.mean(0) - x_hat * (dout * x_hat).mean(0))
+    return dx, (dout * x_hat).sum(0), dout.sum(0)
+
+
 @suite.mistake(ALT, name="alt_dgamma_without_xhat", targets=ALT_PARAMS, **_WITH_FORWARD,
                hint="dgamma was summed without the factor x_hat: dgamma = (dout * x_hat).sum(0).")
 def batchnorm_backward_alt(dout, cache):  # noqa: F811
