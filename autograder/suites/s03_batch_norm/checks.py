@@ -555,9 +555,14 @@ def fixed_running_mean(ctx, n, d, seed, eps=None, momentum=None):
     ctx.method(ref, "train", False)
     torch_bn.eval()
     x = batch(g, n, d)
+    stats = [ctx.attr(ref, "running_mean"), ctx.attr(ref, "running_var")]
     with torch.no_grad():
         ctx.expect_equal(ctx.method(ref, "__call__", x), torch_bn(x), "eval-mode output vs nn.BatchNorm1d",
                          tier="composite")
+    ctx.expect_unchanged([ctx.attr(ref, "running_mean"), ctx.attr(ref, "running_var")], stats,
+                         "an eval-mode forward changed running_mean / running_var",
+                         hint="in eval mode the running statistics are only read: use var + eps (a new tensor), "
+                              "not var.add_(eps), which adds eps to running_var at every call.")
 
 
 # ---------------------------------------------------------------------------------------------------

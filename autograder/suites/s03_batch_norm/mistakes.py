@@ -289,7 +289,7 @@ def fold_bn_into_linear(linear, bn):
 
 # -- find the bugs -----------------------------------------------------------------------------------------------
 class _Fixed(nn.Module):
-    swapped_init = gamma_in_mean = False
+    swapped_init = gamma_in_mean = eps_in_place = False
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
@@ -311,7 +311,8 @@ class _Fixed(nn.Module):
                 self.running_var.mul_(1 - m).add_(m * var * n / (n - 1))
         else:
             mean, var = self.running_mean, self.running_var
-        return self.weight * (x - mean) / torch.sqrt(var + self.eps) + self.bias
+        return self.weight * (x - mean) / torch.sqrt(var.add_(self.eps) if self.eps_in_place else var + self.eps) \
+            + self.bias
 
 
 suite.mistake("FixedBatchNorm", name="bug1_left", hint="bug 1 is still there",
@@ -319,3 +320,7 @@ suite.mistake("FixedBatchNorm", name="bug1_left", hint="bug 1 is still there",
 suite.mistake("FixedBatchNorm", name="bug2_left", hint="bug 2 is still there",
               targets=("FixedBatchNorm.fixed_running_mean",))(
     type("FixedBatchNorm", (_Fixed,), {"gamma_in_mean": True}))
+suite.mistake("FixedBatchNorm", name="eps_added_in_place", targets=("FixedBatchNorm.fixed_running_mean",),
+              hint="var.add_(eps) in forward: in eval mode var is running_var itself, so every eval call adds eps "
+                   "to the running variance", feedback="an eval-mode forward changed running_mean / running_var")(
+    type("FixedBatchNorm", (_Fixed,), {"eps_in_place": True}))
