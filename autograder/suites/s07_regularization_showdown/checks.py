@@ -30,8 +30,6 @@ from autograder.fixtures import showdown as fx
 suite = Suite(__name__, "The regularization showdown")
 
 FX = "autograder.fixtures.showdown"
-
-
 KINDS = ("baseline", "dropout", "bn", "ln", "l1", "l2")
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 
