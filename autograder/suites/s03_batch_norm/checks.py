@@ -223,6 +223,15 @@ def loss(x, gamma, beta, dout) -> float:
     return float((F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS) * dout).sum())
 
 
+def expect_param_grads(ctx, x, gamma, beta, dout, dgamma, dbeta) -> None:
+    """dgamma and dbeta against the recorded references and against autograd (float64 tier)."""
+    ctx.expect_reference(dbeta, "dbeta", tier="float64")
+    ctx.expect_reference(dgamma, "dgamma", tier="float64")
+    _, rgamma, rbeta = reference_grads(x, gamma, beta, dout)
+    ctx.expect_equal(dbeta, rbeta, "dbeta compared with autograd", tier="float64")
+    ctx.expect_equal(dgamma, rgamma, "dgamma compared with autograd", tier="float64")
+
+
 def call_backward_unchanged(ctx, function: str, dout, kept):
     """``function(dout, cache)`` with the cache of the kept forward result ``kept`` (it reaches the backward as the
     very object); ``dout`` and the cache (where it can travel as plain data) must be unchanged afterwards."""
@@ -274,11 +283,7 @@ def run_backward(ctx, n, d, seed):
              hint="dbeta = dout.sum(0); dgamma = (dout * x_hat).sum(0).")
 def param_grads(ctx, n, d, seed):
     x, gamma, beta, dout, (dx, dgamma, dbeta) = run_backward(ctx, n, d, seed)
-    ctx.expect_reference(dbeta, "dbeta", tier="float64")
-    ctx.expect_reference(dgamma, "dgamma", tier="float64")
-    _, rgamma, rbeta = reference_grads(x, gamma, beta, dout)
-    ctx.expect_equal(dbeta, rbeta, "dbeta compared with autograd", tier="float64")
-    ctx.expect_equal(dgamma, rgamma, "dgamma compared with autograd", tier="float64")
+    expect_param_grads(ctx, x, gamma, beta, dout, dgamma, dbeta)
 
     for name, got, wrt in (("dgamma", dgamma, gamma), ("dbeta", dbeta, beta)):
         ctx.expect_gradient(got, lambda: loss(x, gamma, beta, dout), wrt, name)
@@ -587,11 +592,7 @@ def run_backward_alt(ctx, n, d, seed):
              hint="dbeta = dout.sum(0); dgamma = (dout * x_hat).sum(0), as in the staged backward.")
 def alt_param_grads(ctx, n, d, seed):
     x, gamma, beta, dout, (_, dgamma, dbeta) = run_backward_alt(ctx, n, d, seed)
-    ctx.expect_reference(dbeta, "dbeta", tier="float64")
-    ctx.expect_reference(dgamma, "dgamma", tier="float64")
-    _, rgamma, rbeta = reference_grads(x, gamma, beta, dout)
-    ctx.expect_equal(dbeta, rbeta, "dbeta compared with autograd", tier="float64")
-    ctx.expect_equal(dgamma, rgamma, "dgamma compared with autograd", tier="float64")
+    expect_param_grads(ctx, x, gamma, beta, dout, dgamma, dbeta)
 
 
 @suite.check("batchnorm_backward_alt", points=2,

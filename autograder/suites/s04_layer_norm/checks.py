@@ -403,14 +403,20 @@ def image_batch(gen: torch.Generator, shape, dtype=torch.float32, scale: float =
     return x.to(dtype)
 
 
+def expect_like_x(ctx, out, x, function: str, hint: str) -> None:
+    """``function`` returned a tensor of ``x``'s shape and dtype."""
+    ctx.expect(isinstance(out, torch.Tensor) and out.shape == x.shape and out.dtype == x.dtype,
+               f"{function} should return a {x.dtype} tensor of x's shape {list(x.shape)}; got "
+               + (f"{out.dtype} {list(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__),
+               hint=hint)
+
+
 def call_normalize(ctx, x, dims, eps=None):
     """The student's normalize on x (eps=None: the default, 1e-5, is not passed)."""
     out, args = ctx.call_with_args("normalize", x, dims, *(() if eps is None else (eps,)))
     ctx.expect_unchanged(args[0], x, "normalize changed x in place", hint="build new tensors: (x - mean) / ..., not x -= mean.")
-    ctx.expect(isinstance(out, torch.Tensor) and out.shape == x.shape and out.dtype == x.dtype,
-               f"normalize should return a {x.dtype} tensor of x's shape {list(x.shape)}; got "
-               + (f"{out.dtype} {list(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__),
-               hint="keep the reduced dims (keepdim=True) so the statistics broadcast back over x.")
+    expect_like_x(ctx, out, x, "normalize",
+                  hint="keep the reduced dims (keepdim=True) so the statistics broadcast back over x.")
     return out
 
 
@@ -468,10 +474,8 @@ def call_rms(ctx, x, weight, eps=None):
     out, args = ctx.call_with_args("rms_norm", x, weight, *(() if eps is None else (eps,)))
     ctx.expect_unchanged(args[0], x, "rms_norm changed x in place", hint="build new tensors from x.")
     ctx.expect_unchanged(args[1], weight, "rms_norm changed weight in place", hint="build new tensors from weight.")
-    ctx.expect(isinstance(out, torch.Tensor) and out.shape == x.shape and out.dtype == x.dtype,
-               f"rms_norm should return a {x.dtype} tensor of x's shape {list(x.shape)}; got "
-               + (f"{out.dtype} {list(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__),
-               hint="take the mean square with dim=-1, keepdim=True so it broadcasts over the features.")
+    expect_like_x(ctx, out, x, "rms_norm",
+                  hint="take the mean square with dim=-1, keepdim=True so it broadcasts over the features.")
     return out
 
 

@@ -745,6 +745,13 @@ def keras_placement_hint(before: bool, expected: list[str], got: list[str]) -> s
     return "Dense(n, activation='relu') is nn.Linear(d, n) followed by nn.ReLU(); widths 4 -> 64 -> 128 -> 128 -> 64 -> 3."
 
 
+def port_maps_to_logits(ctx, before, n, seed) -> None:
+    """The ported model (its structure judged by :func:`run_port`) maps (N, 4) inputs to (N, 3) logits."""
+    ref, _, _, g, what = run_port(ctx, before, n, seed)
+    out = ctx.method(ref, "__call__", torch.randn(n, 4, generator=g))
+    ctx.expect(isinstance(out, torch.Tensor) and tuple(out.shape) == (n, 3), f"{what} should map (N, 4) to (N, 3) logits")
+
+
 def run_port(ctx, before, n, seed):
     kwargs = {} if before is None else {"bn_before_activation": before}
     ref = ctx.call("port_keras_bn_model", **kwargs)
@@ -764,18 +771,14 @@ def run_port(ctx, before, n, seed):
              title="Keras order (default): Linear -> ReLU -> BN per layer, widths 4-64-128-128-64-3, logits out",
              cases=[{"before": None, "n": 6, "seed": 0}, {"before": False, "n": 9, "seed": 1}])
 def keras_order(ctx, before, n, seed):
-    ref, _, _, g, what = run_port(ctx, before, n, seed)
-    out = ctx.method(ref, "__call__", torch.randn(n, 4, generator=g))
-    ctx.expect(isinstance(out, torch.Tensor) and tuple(out.shape) == (n, 3), f"{what} should map (N, 4) to (N, 3) logits")
+    port_maps_to_logits(ctx, before, n, seed)
 
 
 @suite.check("port_keras_bn_model", points=1.5,
              title="bn_before_activation=True: Linear -> BN -> ReLU per layer, the same parameters",
              cases=[{"before": True, "n": 7, "seed": 2}])
 def bn_before(ctx, before, n, seed):
-    ref, _, _, g, what = run_port(ctx, before, n, seed)
-    out = ctx.method(ref, "__call__", torch.randn(n, 4, generator=g))
-    ctx.expect(isinstance(out, torch.Tensor) and tuple(out.shape) == (n, 3), f"{what} should map (N, 4) to (N, 3) logits")
+    port_maps_to_logits(ctx, before, n, seed)
 
 
 @suite.check("port_keras_bn_model", points=1.5,
