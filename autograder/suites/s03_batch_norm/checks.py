@@ -162,10 +162,10 @@ def eps_inside_sqrt(ctx, n, d, seed):
              hint="running = (1 - momentum) * running + momentum * batch_stat, with the unbiased batch variance "
                   "(divide by N-1) for running_var, and bn_param['momentum'] (not a hard-coded 0.1); store the "
                   "results in bn_param.")
-def running_stats(ctx, n, d, seed, momentum=MOMENTUM):
+def running_stats(ctx, n, d, seed, momentum=MOMENTUM, eps=EPS):
     g = ctx.gen(seed)
     gamma, beta = affine(g, d)
-    param = fresh_param("train", d, g, momentum=momentum)
+    param = fresh_param("train", d, g, momentum=momentum, eps=eps)  # a large eps: it must not reach running_var
     rm, rv = param["running_mean"].clone(), param["running_var"].clone()
     for step in range(3):
         x = batch(g, n, d) + step
