@@ -5,7 +5,7 @@ their parameter counts, and their output compared with a *replay*: the grader re
 from the student's own ``state_dict`` with ``torch.nn.functional``, layer by layer in the declared order
 (so any initialization is accepted). The loops are checked with grader-owned probes
 (``autograder/fixtures/showdown.py``): a torch DataLoader whose sampler's generator shows how many passes
-were started and finished, a model that records its mode and whether autograd was on at every forward pass (its BatchNorm's
+were started and finished, a model that records its mode at every forward pass (its BatchNorm's
 ``num_batches_tracked`` counts the training-mode passes), torch.optim.Adam whose state counts the steps, a
 penalty that counts its calls; values are compared with the course's loops run on identical objects in the
 grader.
@@ -574,7 +574,7 @@ def train_mode(ctx, n, batch, seed):
     records = ctx.method(model, "mode_records")
     n_batches = -(-n // batch)
     ctx.expect(len(records) >= n_batches, f"the model ran {len(records)} forward passes for {n_batches} batches")
-    ctx.expect(all(r[0] for r in records),
+    ctx.expect(all(records),
                "the model was in eval mode during training (it was handed over in eval mode, e.g. after evaluate)",
                hint="call model.train() at the start of train_epoch: dropout and BN behave differently in training.")
     tracked = int(ctx.student.method(model, "state_dict")["net.1.num_batches_tracked"])
@@ -669,7 +669,7 @@ def eval_mode(ctx, n, batch, seed, train):
     (loss, acc), (student_model, _) = call_evaluate(ctx, args)
     records = ctx.method(student_model, "mode_records")
     ctx.expect(len(records) >= 1, "evaluate never ran the model")
-    ctx.expect(not any(r[0] for r in records), "the model was in training mode during evaluation",
+    ctx.expect(not any(records), "the model was in training mode during evaluation",
                hint="call model.eval() before evaluating: in training mode dropout drops units and BN uses (and "
                     "updates) batch statistics, so the numbers are not the deployed model's.")
     before = fx.probe_net(seed, dropout=0.5, trained_bn=True, train=train, key="grader").state()
