@@ -24,6 +24,21 @@ class Lie:
     feedback: str  # text its feedback must contain
 
 
+
+# A build_model_do whose Dropout layers (right name, right p) drop nothing: the wrong model of the 05 lies.
+NO_DROP_MLP = '''
+class Dropout(nn.Dropout):  # a Dropout layer by name and p, that drops nothing
+    def forward(self, x):
+        return x
+def build_model_do(input_shape=(1, 28, 28), num_classes=10, hidden=(256, 128), p=0.5):
+    layers, width = [nn.Flatten()], 1
+    for s in input_shape:
+        width *= s
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU(), Dropout(p)]
+        width = h
+    return nn.Sequential(*layers, nn.Linear(width, num_classes))
+'''
 LIES = [
     # -- 02: parameter groups and stepped parameters ------------------------------------------------------
     Lie("param_groups_of_copies", "02_weight_penalties", '''
@@ -163,18 +178,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 import autograder.fixtures.dropout as _d
-class Dropout(nn.Dropout):  # a Dropout layer by name and p, that drops nothing
-    def forward(self, x):
-        return x
-def build_model_do(input_shape=(1, 28, 28), num_classes=10, hidden=(256, 128), p=0.5):
-    layers, width = [nn.Flatten()], 1
-    for s in input_shape:
-        width *= s
-    for h in hidden:
-        layers += [nn.Linear(width, h), nn.ReLU(), Dropout(p)]
-        width = h
-    return nn.Sequential(*layers, nn.Linear(width, num_classes))
-def _hook(self, module, inputs, output):  # records inputs of the later Linear layers as if dropped
+''' + NO_DROP_MLP + '''def _hook(self, module, inputs, output):  # records inputs of the later Linear layers as if dropped
     first = inputs[0].detach()
     if isinstance(module, nn.Linear) and self.calls:
         p = [m.p for m in self.root.modules() if isinstance(m, nn.Dropout)][0]
@@ -186,18 +190,7 @@ _d.Probe._hook = _hook
 import torch
 from torch import nn
 import autograder.fixtures.dropout as _d
-class Dropout(nn.Dropout):  # a Dropout layer by name and p, that drops nothing
-    def forward(self, x):
-        return x
-def build_model_do(input_shape=(1, 28, 28), num_classes=10, hidden=(256, 128), p=0.5):
-    layers, width = [nn.Flatten()], 1
-    for s in input_shape:
-        width *= s
-    for h in hidden:
-        layers += [nn.Linear(width, h), nn.ReLU(), Dropout(p)]
-        width = h
-    return nn.Sequential(*layers, nn.Linear(width, num_classes))
-_real = _d.Probe.trace
+''' + NO_DROP_MLP + '''_real = _d.Probe.trace
 def _trace(self, x, train, hooks=True):  # train-mode outputs that differ from run to run
     out = _real(self, x, train, hooks)
     if train:
@@ -210,18 +203,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 import autograder.fixtures.dropout as _d
-class Dropout(nn.Dropout):  # a Dropout layer by name and p, that drops nothing
-    def forward(self, x):
-        return x
-def build_model_do(input_shape=(1, 28, 28), num_classes=10, hidden=(256, 128), p=0.5):
-    layers, width = [nn.Flatten()], 1
-    for s in input_shape:
-        width *= s
-    for h in hidden:
-        layers += [nn.Linear(width, h), nn.ReLU(), Dropout(p)]
-        width = h
-    return nn.Sequential(*layers, nn.Linear(width, num_classes))
-_real = _d.Probe.trace
+''' + NO_DROP_MLP + '''_real = _d.Probe.trace
 def _trace(self, x, train, hooks=True):  # a train-mode trace made up to be self-consistent, with dropout
     out = _real(self, x, train, hooks)
     if train:
