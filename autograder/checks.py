@@ -36,7 +36,7 @@ from typing import Any
 
 from autograder import compare, paths, wire
 from autograder.results import CaseResult, CheckResult, Status, scored, unjudged
-from autograder.student import Student, StudentCallError
+from autograder.student import Student, StudentCallError, call_message
 
 
 class CheckFailed(Exception):
@@ -267,8 +267,7 @@ class Context:
     def probe_kept(self, factory: str, *args: Any, **kwargs: Any) -> wire.Ref:
         """:meth:`probe`, with the result kept in the student's process (a Ref comes back), e.g. the copy that
         ``autograder.fixtures.probes:deep_copy`` makes. Judge it only through ordinary calls on it."""
-        msg = {"op": "call", "target": {"probe": factory}, "args": [wire.encode(a) for a in args],
-               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": 0, "keep": True}
+        msg = call_message({"probe": factory}, args, kwargs, 0, keep=True)
         return self.student._answer(self.student._request(msg, self.student.call_timeout), factory.split(":")[-1])
 
     def method_with_args(self, ref: wire.Ref, name: str, *args: Any, global_seed: int = 0, **kwargs: Any):
@@ -277,8 +276,7 @@ class Context:
         (e.g. ``module.__call__`` changing ``x``) with a verdict decided in the grader."""
         self.last_call = describe_call(f"{ref.type}.{name}", args, kwargs)
         _seed_grader(global_seed)
-        msg = {"op": "call", "target": {"ref": ref.id, "method": name}, "args": [wire.encode(a) for a in args],
-               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed, "return_args": True}
+        msg = call_message({"ref": ref.id, "method": name}, args, kwargs, global_seed, return_args=True)
         both = self.student._answer(self.student._request(msg, self.student.call_timeout), f"{ref.type}.{name}")
         if not (isinstance(both, dict) and isinstance(both.get("args"), list) and "result" in both):
             raise StudentCallError(f"{ref.type}.{name}", {"kind": "exception", "type": "MalformedAnswer",

@@ -22,6 +22,14 @@ from autograder.sandbox.limits import Limits
 from autograder.sandbox.worker import HANDLES, Worker
 
 
+def call_message(target: dict, args: tuple, kwargs: dict, seed: int | None, **flags: bool) -> dict:
+    """The protocol's ``call`` request: ``target`` (``{"name": f}``, ``{"ref": id, "method": m}`` or
+    ``{"probe": factory}``), the encoded arguments, the seed of the student's globals, and flags (``keep``,
+    ``return_args``, ``witness_graph``; see :mod:`autograder.sandbox.worker`)."""
+    return {"op": "call", "target": target, "args": [wire.encode(a) for a in args],
+            "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": seed, **flags}
+
+
 class StudentCallError(Exception):
     """The student's code raised, is missing, or is not implemented.
 
@@ -53,16 +61,13 @@ class Student:
 
     def call(self, name: str, *args: Any, global_seed: int | None = None, **kwargs: Any) -> Any:
         """Call the notebook's ``name(*args, **kwargs)``; globals are seeded with ``global_seed`` first."""
-        msg = {"op": "call", "target": {"name": name}, "args": [wire.encode(a) for a in args],
-               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed}
+        msg = call_message({"name": name}, args, kwargs, global_seed)
         return self._answer(self._request(msg, self.call_timeout), name)
 
     def call_with_args(self, name: str, *args: Any, global_seed: int | None = None, **kwargs: Any):
         """Like :meth:`call`, but also return the positional arguments as they are after the call
         (to see in-place modification): ``(result, [arg0_after, ...])``."""
-        msg = {"op": "call", "target": {"name": name}, "args": [wire.encode(a) for a in args],
-               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed,
-               "return_args": True}
+        msg = call_message({"name": name}, args, kwargs, global_seed, return_args=True)
         both = self._answer(self._request(msg, self.call_timeout), name)
         return both["result"], both["args"]
 
@@ -71,9 +76,7 @@ class Student:
         worker (:class:`~autograder.sandbox.worker.GraphWitness`): ``(result, [arg0_after, ...], saved)``, where
         ``saved`` is how many tensors autograd saved for a backward pass during the call (0: no graph was built),
         or None if the call removed or covered the hooks."""
-        msg = {"op": "call", "target": {"name": name}, "args": [wire.encode(a) for a in args],
-               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed,
-               "return_args": True, "witness_graph": True}
+        msg = call_message({"name": name}, args, kwargs, global_seed, return_args=True, witness_graph=True)
         reply = self._request(msg, self.call_timeout)
         both = self._answer(reply, name)
         saved = reply.get("graph_saved")
@@ -85,28 +88,24 @@ class Student:
     def call_kept(self, name: str, *args: Any, global_seed: int | None = None, **kwargs: Any) -> wire.Ref:
         """Like :meth:`call`, but the result stays in the student's process and a :class:`~autograder.wire.Ref`
         comes back (whatever its type); passed as an argument later, it arrives as that very object."""
-        msg = {"op": "call", "target": {"name": name}, "args": [wire.encode(a) for a in args],
-               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed, "keep": True}
+        msg = call_message({"name": name}, args, kwargs, global_seed, keep=True)
         return self._answer(self._request(msg, self.call_timeout), name)
 
     def probe(self, factory: str, *args: Any, **kwargs: Any) -> Any:
         """Run the grader-owned function ``factory`` (``autograder.fixtures.<module>:<name>``) in the student's
         process on ``args`` (Refs arrive as the student's objects): state that values do not show."""
-        msg = {"op": "call", "target": {"probe": factory}, "args": [wire.encode(a) for a in args],
-               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": 0}
+        msg = call_message({"probe": factory}, args, kwargs, 0)
         return self._answer(self._request(msg, self.call_timeout), factory.split(":")[-1])
 
     def method_kept(self, ref: wire.Ref, name: str, *args: Any, global_seed: int | None = None,
                     **kwargs: Any) -> wire.Ref:
         """:meth:`method`, with the result kept in the student's process (a Ref comes back)."""
-        msg = {"op": "call", "target": {"ref": ref.id, "method": name}, "args": [wire.encode(a) for a in args],
-               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed, "keep": True}
+        msg = call_message({"ref": ref.id, "method": name}, args, kwargs, global_seed, keep=True)
         return self._answer(self._request(msg, self.call_timeout), f"{ref.type}.{name}")
 
     def method(self, ref: wire.Ref, name: str, *args: Any, global_seed: int | None = None, **kwargs: Any) -> Any:
         """Call ``ref.name(*args, **kwargs)`` on an object that lives with the student."""
-        msg = {"op": "call", "target": {"ref": ref.id, "method": name}, "args": [wire.encode(a) for a in args],
-               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": global_seed}
+        msg = call_message({"ref": ref.id, "method": name}, args, kwargs, global_seed)
         return self._answer(self._request(msg, self.call_timeout), f"{ref.type}.{name}")
 
     def attr(self, ref: wire.Ref, name: str) -> Any:
