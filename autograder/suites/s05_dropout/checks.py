@@ -789,7 +789,7 @@ def expect_trainable(ctx, ref, x) -> None:
     """A train-mode output carries autograd history and ``output.sum().backward()`` gives every parameter a finite
     gradient: torch's own autograd, run through ordinary calls (the output stays in the student's process)."""
     st = ctx.student
-    forward_pass(ctx, ref, x[:1], True, 3)  # the mode only
+    st.method(ref, "train", True)
     ctx.last_call = "model.train(); model(x).sum().backward()"
     out = st.method_kept(ref, "__call__", x, global_seed=3)
     ctx.expect(bool(st.attr(out, "requires_grad")),
